@@ -1,0 +1,216 @@
+// The `sluice` command line. Every user mistake ends as diagnostics on stderr (or in the JSON
+// object with --json) and exit code 1; only compiler bugs print a stack trace.
+
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { compile, passNames, TARGETS, type Target } from '../index.js';
+import { diag, diagnosticToJson, DiagnosticError, formatDiagnostic, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
+import { runModel } from '../compiler/driver/run-model.js';
+import { printGraph } from '../compiler/ir/printer.js';
+import { readTensorFile, readBytes, writeNpyFile } from '../compiler/io/files.js';
+import { readSafetensors } from '../compiler/io/safetensors.js';
+import type { Tensor } from '../compiler/interpret/tensor.js';
+import { describeCheck, describeTensor } from './format.js';
+import { progressBar } from './progress.js';
+
+/** Weights files larger than this are refused before reading. */
+const MAX_WEIGHTS_BYTES = 8 * 1024 ** 3;
+
+function collectPair(kind: string, parseValue: (v: string, name: string) => string | number) {
+  return (raw: string, previous: [string, string | number][] = []): [string, string | number][] => {
+    const eq = raw.indexOf('=');
+    if (eq <= 0 || eq === raw.length - 1) throw new InvalidArgumentError(`expected ${kind}, got '${raw}'`);
+    const name = raw.slice(0, eq);
+    return [...previous, [name, parseValue(raw.slice(eq + 1), name)]];
+  };
+}
+
+function parseDimValue(v: string, name: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`dimension ${name} must be a non-negative integer, got '${v}'`);
+  return Number(v);
+}
+
+function parseSeed(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`the seed must be a non-negative integer, got '${v}'`);
+  return Number(v);
+}
+
+function parseTarget(v: string): Target {
+  if (!(TARGETS as readonly string[]).includes(v)) throw new InvalidArgumentError(`unknown target '${v}' (available: ${TARGETS.join(', ')})`);
+  return v as Target;
+}
+
+/** Output names can come from ONNX files; keep them to safe file names inside --out. */
+function fileNameFor(output: string): string {
+  const safe = output.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_');
+  return `${safe || 'output'}.npy`;
+}
+
+function shapeText(t: Tensor): string {
+  return `${t.dtype}[${t.shape.join(', ')}]`;
+}
+
+interface RunFlags {
+  target: Target;
+  input?: [string, string][];
+  dim?: [string, number][];
+  weights?: string;
+  out: string;
+  check?: boolean;
+  json?: boolean;
+  seed: number;
+  quiet?: boolean;
+}
+
+function runCommand(modelPath: string, flags: RunFlags): number {
+  const graph = compile(modelPath, { target: flags.target }).graph;
+  const inputs = new Map<string, Tensor>();
+  const problems: Diagnostic[] = [];
+  for (const [name, file] of flags.input ?? []) {
+    if (!graph.inputs.some((i) => i.attrs.name === name)) {
+      problems.push(diag('unknownInput', undefined, name, graph.inputs.map((i) => i.attrs.name).join(', ') || 'none'));
+      continue;
+    }
+    try {
+      inputs.set(name, readTensorFile(file));
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      problems.push(...e.diagnostics);
+    }
+  }
+  if (problems.length) throw new DiagnosticError(problems);
+  const weights = flags.weights ? readSafetensors(readBytes(flags.weights, MAX_WEIGHTS_BYTES), flags.weights) : undefined;
+
+  const bar = progressBar('interpreting', !flags.quiet && !flags.json);
+  let result;
+  try {
+    result = runModel(graph, inputs, {
+      target: flags.target,
+      dims: Object.fromEntries(flags.dim ?? []),
+      weights,
+      randomWeights: weights === undefined,
+      seed: flags.seed,
+      check: flags.check,
+      onProgress: bar.update,
+    });
+  } finally {
+    bar.stop();
+  }
+
+  const outDir = resolve(flags.out);
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new DiagnosticError([diag('cannotWrite', undefined, outDir, (e as Error).message)]);
+  }
+  const written = graph.outputs.map((o) => {
+    const t = result.outputs.get(o.name)!;
+    const file = join(outDir, fileNameFor(o.name));
+    writeNpyFile(file, t);
+    return { name: o.name, tensor: t, file };
+  });
+  const failed = (result.checks ?? []).some((c) => !c.ok);
+
+  if (flags.json) {
+    const json = {
+      ok: !failed,
+      model: graph.name,
+      target: flags.target,
+      dims: Object.fromEntries(result.dims),
+      outputs: written.map((w) => ({ name: w.name, dtype: w.tensor.dtype, shape: w.tensor.shape, file: w.file })),
+      notes: result.notes,
+      ...(result.checks ? { check: result.checks.map((c) => ({ ...c, maxAbsError: jsonNumber(c.maxAbsError), relL2Error: jsonNumber(c.relL2Error) })) } : {}),
+    };
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  } else {
+    const log = (s: string): void => void process.stdout.write(`${s}\n`);
+    if (!flags.quiet) for (const n of result.notes) process.stderr.write(`note: ${n}\n`);
+    log(`${graph.name} on ${flags.target} with ${[...result.dims].map(([k, v]) => `${k}=${v}`).join(', ') || 'no dims'}`);
+    for (const w of written) {
+      log(`output ${w.name}: ${shapeText(w.tensor)} -> ${w.file}`);
+      log(`  ${describeTensor(w.tensor)}`);
+    }
+    for (const c of result.checks ?? []) log(describeCheck(c));
+  }
+  return failed ? 1 : 0;
+}
+
+/** JSON has no Infinity or NaN; say them as strings. */
+function jsonNumber(v: number): number | string {
+  return Number.isFinite(v) ? v : String(v);
+}
+
+interface InspectFlags {
+  after?: string;
+  verify?: boolean;
+  timings?: boolean;
+}
+
+function inspectCommand(modelPath: string, flags: InspectFlags): number {
+  const compiled = compile(modelPath, { stopAfter: flags.after ?? passNames()[passNames().length - 1], verify: flags.verify });
+  process.stdout.write(`${printGraph(compiled.graph)}\n`);
+  if (flags.timings) for (const t of compiled.timings) process.stderr.write(`${t.name}: ${t.ms.toFixed(2)} ms\n`);
+  return 0;
+}
+
+function reportError(e: unknown, json: boolean): number {
+  if (e instanceof DiagnosticError) {
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, diagnostics: e.diagnostics.map(diagnosticToJson) }, null, 2)}\n`);
+    else for (const d of e.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    return 1;
+  }
+  process.stderr.write(`sluice: internal error (a bug in sluice; please report it with the model):\n${(e as Error).stack ?? String(e)}\n`);
+  return 70;
+}
+
+export function main(argv: readonly string[]): number {
+  let exitCode = 0;
+  let json = false;
+  const program = new Command('sluice')
+    .description('A declarative compiler from model graphs to fused accelerator kernels.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run a model and write each output to DIR/NAME.npy')
+    .argument('<model>', 'a .sluice or .onnx file')
+    .option('--target <target>', `where to run: ${TARGETS.join(', ')}`, parseTarget, 'interp' as Target)
+    .option('--input <name=file>', 'an input as .npy or ONNX TensorProto .pb (repeatable); missing inputs get seeded random data', collectPair('NAME=FILE', (v) => v))
+    .option('--dim <name=value>', 'bind a symbolic dimension (repeatable)', collectPair('NAME=VALUE', parseDimValue))
+    .option('--weights <file>', 'parameters from a .safetensors file (default: seeded random values, said on stderr)')
+    .option('--out <dir>', 'where to write outputs', 'out')
+    .option('--check', 'also run the reference interpreter and compare every output; exit 1 when over tolerance')
+    .option('--seed <n>', 'seed for random inputs and weights', parseSeed, 0)
+    .option('--json', 'print one machine-readable JSON object')
+    .option('--quiet', 'no notes or progress on stderr')
+    .action((model: string, flags: RunFlags) => {
+      json = Boolean(flags.json);
+      exitCode = runCommand(model, flags);
+    });
+
+  program
+    .command('inspect')
+    .description('print the Graph IR of a model')
+    .argument('<model>', 'a .sluice or .onnx file')
+    .option('--after <pass>', `print the IR after this pass: ${passNames().join(', ')} (default: the last)`)
+    .option('--verify', 'verify the IR after every pass')
+    .option('--timings', 'print how long each pass took (stderr)')
+    .action((model: string, flags: InspectFlags) => {
+      exitCode = inspectCommand(model, flags);
+    });
+
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      // Help and version exit 0; usage errors were already printed by commander.
+      return (e as { exitCode?: number }).exitCode ?? 1;
+    }
+    return reportError(e, json);
+  }
+  return exitCode;
+}

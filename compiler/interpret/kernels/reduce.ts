@@ -1,0 +1,110 @@
+// Reductions over a set of axes, and argmax/argmin over one axis.
+//
+// `axes` are normalized (non-negative, distinct). Empty `axes` reduces over no axis: the
+// result is a copy of the input (keepdims changes nothing); a caller that means "all axes"
+// passes them all. Sums and products accumulate in f64 in row-major input order and round
+// once on store. Integer sums are exact below 2^53 and wrap on store; integer products
+// (i32, i8, u8) multiply through Math.imul, so they wrap exactly; i64 goes through Number.
+// mean of an integer tensor truncates on store. max/min propagate NaN. Reducing an empty
+// axis gives 0 for sum, 1 for prod, NaN for mean, and throws for max/min (no identity).
+
+import { DTYPES } from '../../ir/dtype.js';
+import type { ReduceOp } from '../../ir/node.js';
+import { sizeOf, type Tensor } from '../tensor.js';
+import { checkAxis, contiguousStrides, stridedOffsets } from './broadcast.js';
+import { fromNumbers, readNumbers } from './storage.js';
+
+export function reduce(op: ReduceOp, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  const rank = x.shape.length;
+  const reduced = new Array<boolean>(rank).fill(false);
+  for (const a of axes) {
+    checkAxis(a, rank, op);
+    if (reduced[a]) throw new Error(`${op}: axis ${a} listed twice`);
+    reduced[a] = true;
+  }
+  if (axes.length === 0) return { dtype: x.dtype, shape: [...x.shape], data: x.data.slice() };
+
+  // Output element of each input element: output strides with 0 on the reduced axes.
+  const keptShape = x.shape.map((d, i) => (reduced[i] ? 1 : d));
+  const strides = contiguousStrides(keptShape).map((s, i) => (reduced[i] ? 0 : s));
+  const target = stridedOffsets(x.shape, strides);
+  const outSize = sizeOf(keptShape);
+  const count = sizeOf(x.shape.filter((_, i) => reduced[i]));
+  const src = readNumbers(x);
+  const n = src.length;
+  const acc = new Float64Array(outSize);
+
+  switch (op) {
+    case 'reduce_sum':
+    case 'reduce_mean':
+      for (let i = 0; i < n; i++) acc[target[i]!]! += src[i]!;
+      if (op === 'reduce_mean') for (let o = 0; o < outSize; o++) acc[o] = acc[o]! / count;
+      break;
+    case 'reduce_prod': {
+      acc.fill(1);
+      const wrapping = !DTYPES[x.dtype].isFloat && x.dtype !== 'i64';
+      if (wrapping) for (let i = 0; i < n; i++) acc[target[i]!] = Math.imul(acc[target[i]!]!, src[i]!);
+      else for (let i = 0; i < n; i++) acc[target[i]!]! *= src[i]!;
+      break;
+    }
+    case 'reduce_max':
+    case 'reduce_min': {
+      if (count === 0 && outSize > 0) throw new Error(`${op}: reducing an empty axis has no identity`);
+      const isMax = op === 'reduce_max';
+      acc.fill(isMax ? -Infinity : Infinity);
+      for (let i = 0; i < n; i++) {
+        const o = target[i]!;
+        const v = src[i]!;
+        const cur = acc[o]!;
+        if (v !== v || (isMax ? v > cur : v < cur)) acc[o] = v; // once NaN, nothing compares past it
+      }
+      break;
+    }
+  }
+  const shape = keepdims ? keptShape : x.shape.filter((_, i) => !reduced[i]);
+  return fromNumbers(x.dtype, shape, acc);
+}
+
+/**
+ * Index of the largest (argmax) or smallest (argmin) element along `axis`, as i64; the first
+ * occurrence wins, and a NaN counts as beyond every number (the first NaN wins), like NumPy.
+ * i64 inputs compare through Number. An empty axis throws.
+ */
+export function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number, keepdims: boolean): Tensor {
+  const rank = x.shape.length;
+  checkAxis(axis, rank, op);
+  const len = x.shape[axis]!;
+  const outer = sizeOf(x.shape.slice(0, axis));
+  const inner = sizeOf(x.shape.slice(axis + 1));
+  if (len === 0 && outer * inner > 0) throw new Error(`${op}: axis ${axis} is empty`);
+  const src = readNumbers(x);
+  const isMax = op === 'argmax';
+  const out = new BigInt64Array(outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * len * inner + j;
+      let best = src[base]!;
+      let bestIndex = 0;
+      for (let i = 1; i < len && best === best; i++) {
+        const v = src[base + i * inner]!;
+        if (v !== v || (isMax ? v > best : v < best)) {
+          best = v;
+          bestIndex = i;
+        }
+      }
+      out[o * inner + j] = BigInt(bestIndex);
+    }
+  }
+  const shape = keepdims ? x.shape.map((d, i) => (i === axis ? 1 : d)) : x.shape.filter((_, i) => i !== axis);
+  return { dtype: 'i64', shape, data: out };
+}
+
+/** argmax over one axis; see `argReduce`. */
+export function argmax(x: Tensor, axis: number, keepdims: boolean): Tensor {
+  return argReduce('argmax', x, axis, keepdims);
+}
+
+/** argmin over one axis; see `argReduce`. */
+export function argmin(x: Tensor, axis: number, keepdims: boolean): Tensor {
+  return argReduce('argmin', x, axis, keepdims);
+}

@@ -1,0 +1,59 @@
+// The pass manager (STYLE 6): the pipeline is an array of named pure passes built from the
+// options; the manager runs them in order, times each, verifies the graph after each when
+// asked, and can stop after any pass so `sluice inspect --after NAME` shows the IR there.
+
+import type { Graph } from '../ir/graph.js';
+import { verifyGraph } from '../ir/verify.js';
+import { foldConstants } from './fold-constants.js';
+import { simplify } from './simplify.js';
+
+export interface Pass {
+  readonly name: string;
+  readonly run: (graph: Graph) => Graph;
+}
+
+export interface PipelineOptions {
+  /** Verify the graph after every pass (tests and `--verify`); failures are compiler bugs. */
+  readonly verify?: boolean;
+  /** Stop after this pass (its name must be in the pipeline). */
+  readonly stopAfter?: string;
+}
+
+export interface PassTiming {
+  readonly name: string;
+  readonly ms: number;
+}
+
+/** The Graph IR passes, in order. Later issues insert theirs here, with the reason for the place. */
+export function graphPasses(): Pass[] {
+  return [
+    // Constants first: every rewrite after this sees literal operands as constants.
+    { name: 'fold-constants', run: foldConstants },
+    // Identities after folding, since folding exposes `x * 1` and friends.
+    { name: 'simplify', run: simplify },
+  ];
+}
+
+export function passNames(): string[] {
+  return ['parse', ...graphPasses().map((p) => p.name)];
+}
+
+export function runPasses(graph: Graph, passes: readonly Pass[], options: PipelineOptions = {}): { graph: Graph; timings: PassTiming[] } {
+  if (options.stopAfter !== undefined && options.stopAfter !== 'parse' && !passes.some((p) => p.name === options.stopAfter)) {
+    throw new Error(`no pass named '${options.stopAfter}'`);
+  }
+  const timings: PassTiming[] = [];
+  let current = graph;
+  if (options.stopAfter === 'parse') return { graph: current, timings };
+  for (const pass of passes) {
+    const start = performance.now();
+    current = pass.run(current);
+    timings.push({ name: pass.name, ms: performance.now() - start });
+    if (options.verify) {
+      const problems = verifyGraph(current);
+      if (problems.length) throw new Error(`after pass ${pass.name}, the graph is invalid:\n${problems.join('\n')}`);
+    }
+    if (pass.name === options.stopAfter) break;
+  }
+  return { graph: current, timings };
+}

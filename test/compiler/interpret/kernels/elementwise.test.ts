@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import { binary, cast, erf, erfc, unary, where } from '../../../../compiler/interpret/kernels/elementwise.js';
+import { tensor, toNumbers, type Tensor } from '../../../../compiler/interpret/tensor.js';
+import { expectClose } from '../../../helpers/close.js';
+import { randomTensor } from '../../../helpers/random.js';
+
+const f32 = (values: number[], shape = [values.length]): Tensor => tensor('f32', shape, values);
+const f64Values = (t: Tensor): number[] => toNumbers(t);
+
+describe('unary', () => {
+  it('computes simple ops exactly', () => {
+    expect(f64Values(unary('neg', f32([1, -2, 0])))).toEqual([-1, 2, -0]);
+    expect(f64Values(unary('abs', f32([-1.5, 2])))).toEqual([1.5, 2]);
+    expect(f64Values(unary('sqrt', f32([4, 0.25])))).toEqual([2, 0.5]);
+    expect(f64Values(unary('rsqrt', f32([4, 0.25])))).toEqual([0.5, 2]);
+    expect(f64Values(unary('relu', f32([-1, 0, 2, NaN])))).toEqual([0, 0, 2, NaN]);
+    expect(f64Values(unary('floor', f32([1.5, -1.5])))).toEqual([1, -2]);
+    expect(f64Values(unary('ceil', f32([1.5, -1.5])))).toEqual([2, -1]);
+    expect(f64Values(unary('sign', f32([-3, 0, 2])))).toEqual([-1, 0, 1]);
+    expect(f64Values(unary('reciprocal', f32([4, -0.5])))).toEqual([0.25, -2]);
+    expect(f64Values(unary('not', tensor('bool', [3], [1, 0, 1])))).toEqual([0, 1, 0]);
+    expect(f64Values(unary('sigmoid', f32([0])))).toEqual([0.5]);
+    expect(f64Values(unary('tanh', f32([0])))).toEqual([0]);
+  });
+
+  it('rounds half to even', () => {
+    const x = f32([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4, -2.6, 3.5]);
+    expect(f64Values(unary('round', x))).toEqual([0, 2, 2, -0, -2, -2, 2, -3, 4]);
+  });
+
+  it('computes in f64 and rounds once to the dtype', () => {
+    const x = randomTensor('f32', [1000], 1);
+    const y = unary('exp', x);
+    const xs = toNumbers(x);
+    expect(toNumbers(y)).toEqual(xs.map((v) => Math.fround(Math.exp(v))));
+    expect(toNumbers(unary('exp', tensor('f16', [1], [1])))).toEqual([2.71875]);
+    expect(toNumbers(unary('log', f32([1, 0, -1])))).toEqual([0, -Infinity, NaN]);
+  });
+
+  it('keeps sigmoid, silu and gelu stable at the extremes', () => {
+    expect(f64Values(unary('sigmoid', f32([-1000, 1000, -Infinity, Infinity])))).toEqual([0, 1, 0, 1]);
+    expect(unary('sigmoid', f32([-80])).data[0]).toBeCloseTo(Math.fround(Math.exp(-80)), 40);
+    for (const op of ['silu', 'gelu_erf', 'gelu_tanh'] as const) {
+      const y = toNumbers(unary(op, f32([-1000, -Infinity, 1000, Infinity])));
+      expect(y.map((v) => v + 0)).toEqual([0, 0, 1000, Infinity]);
+    }
+  });
+
+  it('satisfies sigmoid(x) + sigmoid(-x) = 1 and silu(x) = x·sigmoid(x) on random data', () => {
+    const x = randomTensor('f32', [7, 129], 2);
+    const s = toNumbers(unary('sigmoid', x));
+    const sn = toNumbers(unary('sigmoid', unary('neg', x)));
+    expectClose(s.map((v, i) => v + sn[i]!), s.map(() => 1), 1e-7);
+    const silu = toNumbers(unary('silu', x));
+    expectClose(silu, toNumbers(x).map((v, i) => v * s[i]!), 1e-7);
+  });
+
+  it('has an accurate erf', () => {
+    const known: [number, number][] = [
+      [0.5, 0.5204998778130465], [1, 0.8427007929497149], [2, 0.9953222650189527], [-3, -0.9999779095030014],
+      [0, 0], [0.1, 0.1124629160182849], [3.5, 0.9999992569016276], [6, 1],
+    ];
+    for (const [x, e] of known) expect(Math.abs(erf(x) - e)).toBeLessThan(1e-7);
+    for (const [x, e] of known) expect(Math.abs(erf(x) - e)).toBeLessThan(1e-14);
+    expect(erf(Infinity)).toBe(1);
+    expect(erf(-Infinity)).toBe(-1);
+    expect(erf(NaN)).toBeNaN();
+    expect(Math.abs(erfc(5) / 1.5374597944280349e-12 - 1)).toBeLessThan(1e-13);
+    for (let x = -4; x <= 4; x += 0.37) {
+      expect(erf(-x)).toBe(-erf(x));
+      expect(Math.abs(erfc(x) - (1 - erf(x)))).toBeLessThan(1e-15);
+    }
+  });
+
+  it('evaluates both gelus, which agree closely', () => {
+    expect(unary('gelu_erf', f32([1])).data[0]).toBe(Math.fround(0.8413447460685429));
+    const x = tensor('f32', [129], Array.from({ length: 129 }, (_, i) => (i - 64) / 8));
+    const exact = toNumbers(unary('gelu_erf', x));
+    const approx = toNumbers(unary('gelu_tanh', x));
+    expectClose(approx, exact, 1e-3);
+    expect(exact[64]).toBe(0);
+  });
+});
+
+describe('binary', () => {
+  it('broadcasts [7,1,3] with [4,1]', () => {
+    const a = randomTensor('f32', [7, 1, 3], 3);
+    const b = randomTensor('f32', [4, 1], 4);
+    const y = binary('add', a, b);
+    expect(y.shape).toEqual([7, 4, 3]);
+    const expected: number[] = [];
+    for (let i = 0; i < 7; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 3; k++) {
+      expected.push(Math.fround(a.data[i * 3 + k]! as number + (b.data[j] as number)));
+    }
+    expect(toNumbers(y)).toEqual(expected);
+  });
+
+  it('computes float ops in f64 and rounds once', () => {
+    const a = randomTensor('f32', [1000], 5);
+    const b = randomTensor('f32', [1000], 6);
+    const av = toNumbers(a);
+    const bv = toNumbers(b);
+    expect(toNumbers(binary('mul', a, b))).toEqual(av.map((v, i) => Math.fround(v * bv[i]!)));
+    expect(toNumbers(binary('div', a, b))).toEqual(av.map((v, i) => Math.fround(v / bv[i]!)));
+    expect(toNumbers(binary('sub', a, b))).toEqual(av.map((v, i) => Math.fround(v - bv[i]!)));
+  });
+
+  it('follows C semantics for float mod, pow, max and min', () => {
+    expect(toNumbers(binary('mod', f32([-7.5, 7.5, 5]), f32([2, -2, 0])))).toEqual([-1.5, 1.5, NaN]);
+    expect(toNumbers(binary('pow', f32([2, 4, NaN, 1, -1, -8]), f32([10, 0.5, 0, NaN, Infinity, 1 / 3]))))
+      .toEqual([1024, 2, 1, 1, 1, NaN]);
+    expect(toNumbers(binary('max', f32([1, NaN, -1]), f32([2, 0, NaN])))).toEqual([2, NaN, NaN]);
+    expect(toNumbers(binary('min', f32([1, NaN, -1]), f32([2, 0, -3])))).toEqual([1, NaN, -3]);
+  });
+
+  it('compares to bool, NaN comparing false except ne', () => {
+    const a = f32([1, 2, 3, NaN]);
+    const b = f32([2, 2, 2, NaN]);
+    const expected = { eq: [0, 1, 0, 0], ne: [1, 0, 1, 1], lt: [1, 0, 0, 0], le: [1, 1, 0, 0], gt: [0, 0, 1, 0], ge: [0, 1, 1, 0] };
+    for (const [op, want] of Object.entries(expected)) {
+      const y = binary(op as keyof typeof expected, a, b);
+      expect(y.dtype).toBe('bool');
+      expect(toNumbers(y)).toEqual(want);
+    }
+  });
+
+  it('computes logic on bools', () => {
+    const a = tensor('bool', [4], [0, 0, 1, 1]);
+    const b = tensor('bool', [4], [0, 1, 0, 1]);
+    expect(toNumbers(binary('and', a, b))).toEqual([0, 0, 0, 1]);
+    expect(toNumbers(binary('or', a, b))).toEqual([0, 1, 1, 1]);
+    expect(toNumbers(binary('xor', a, b))).toEqual([0, 1, 1, 0]);
+  });
+
+  it('wraps i32 like C', () => {
+    const i32 = (v: number[]): Tensor => tensor('i32', [v.length], v);
+    expect(toNumbers(binary('add', i32([2147483647, -2147483648]), i32([1, -1])))).toEqual([-2147483648, 2147483647]);
+    expect(toNumbers(binary('mul', i32([65536, 46341, -3]), i32([65536, 46341, 7])))).toEqual([0, -2147479015, -21]);
+    expect(toNumbers(unary('neg', i32([-2147483648])))).toEqual([-2147483648]);
+    expect(toNumbers(unary('abs', i32([-2147483648, -5])))).toEqual([-2147483648, 5]);
+  });
+
+  it('truncates integer div and mod toward zero, and gives 0 for a zero divisor', () => {
+    const a = tensor('i32', [5], [-7, 7, -7, 7, 5]);
+    const b = tensor('i32', [5], [2, -2, -2, 2, 0]);
+    expect(toNumbers(binary('div', a, b))).toEqual([-3, -3, 3, 3, 0]);
+    expect(toNumbers(binary('mod', a, b)).map((v) => v + 0)).toEqual([-1, 1, -1, 1, 0]);
+    expect(toNumbers(binary('div', tensor('i32', [1], [-2147483648]), tensor('i32', [1], [-1])))).toEqual([-2147483648]);
+  });
+
+  it('raises integers to integer powers with wrap', () => {
+    const a = tensor('i32', [8], [2, 3, -2, 2, 1, -1, 2, 3]);
+    const b = tensor('i32', [8], [10, 3, 3, -1, -5, -3, 31, 40]);
+    expect(toNumbers(binary('pow', a, b))).toEqual([1024, 27, -8, 0, 1, -1, -2147483648, Number(BigInt.asIntN(32, 3n ** 40n))]);
+    expect(toNumbers(binary('pow', tensor('i8', [1], [3]), tensor('i8', [1], [5])))).toEqual([Number(BigInt.asIntN(8, 243n))]);
+  });
+
+  it('keeps i64 arithmetic exact with 64-bit wrap', () => {
+    const big = (v: bigint[]): Tensor => ({ dtype: 'i64', shape: [v.length], data: BigInt64Array.from(v) });
+    const a = big([2n ** 53n + 1n, 2n ** 63n - 1n, 3n ** 39n, -7n, 3n]);
+    const b = big([1n, 1n, 3n, 2n, 41n]);
+    expect([...(binary('add', a, b).data as BigInt64Array)]).toEqual([2n ** 53n + 2n, -(2n ** 63n), 3n ** 39n + 3n, -5n, 44n]);
+    expect([...(binary('mul', a, b).data as BigInt64Array)]).toEqual([2n ** 53n + 1n, 2n ** 63n - 1n, BigInt.asIntN(64, 3n ** 40n), -14n, 123n]);
+    expect([...(binary('div', a, b).data as BigInt64Array)]).toEqual([2n ** 53n + 1n, 2n ** 63n - 1n, 3n ** 38n, -3n, 0n]);
+    expect([...(binary('pow', big([3n]), big([41n])).data as BigInt64Array)]).toEqual([BigInt.asIntN(64, 3n ** 41n)]);
+    expect(toNumbers(binary('lt', big([2n ** 60n]), big([2n ** 60n + 1n])))).toEqual([1]);
+  });
+
+  it('rounds f16 results', () => {
+    const a = tensor('f16', [3], [2048, 1, 0.1]);
+    const b = tensor('f16', [3], [1, 2 ** -11, 0]);
+    expect(toNumbers(binary('add', a, b))).toEqual([2048, 1, 0.0999755859375]);
+  });
+});
+
+describe('where', () => {
+  it('broadcasts three ways', () => {
+    const cond = tensor('bool', [2, 1], [1, 0]);
+    const a = f32([1, 2, 3], [1, 3]);
+    const b = f32([-1], []);
+    const y = where(cond, a, b);
+    expect(y.shape).toEqual([2, 3]);
+    expect(toNumbers(y)).toEqual([1, 2, 3, -1, -1, -1]);
+  });
+
+  it('moves i64 values exactly', () => {
+    const a: Tensor = { dtype: 'i64', shape: [2], data: BigInt64Array.from([2n ** 62n + 1n, 5n]) };
+    const b: Tensor = { dtype: 'i64', shape: [], data: BigInt64Array.from([-1n]) };
+    expect([...(where(tensor('bool', [2], [1, 0]), a, b).data as BigInt64Array)]).toEqual([2n ** 62n + 1n, -1n]);
+  });
+
+  it('matches a select loop on random data', () => {
+    const cond = randomTensor('bool', [7, 1, 129], 7);
+    const a = randomTensor('f32', [1, 3, 129], 8);
+    const b = randomTensor('f32', [7, 3, 1], 9);
+    const y = where(cond, a, b);
+    expect(y.shape).toEqual([7, 3, 129]);
+    for (let i = 0; i < 7; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 129; k++) {
+      const want = cond.data[i * 129 + k] ? a.data[j * 129 + k] : b.data[i * 3 + j];
+      if (y.data[(i * 3 + j) * 129 + k] !== want) expect.fail(`mismatch at ${i},${j},${k}`);
+    }
+  });
+});
+
+describe('cast', () => {
+  it('truncates floats to ints, NaN and infinities to 0, wrapping out of range', () => {
+    expect(toNumbers(cast(f32([2.7, -2.7, NaN, Infinity, 3e9]), 'i32'))).toEqual([2, -2, 0, 0, 3e9 - 2 ** 32]);
+    expect(toNumbers(cast(f32([200, -129, 127.9]), 'i8'))).toEqual([-56, 127, 127]);
+    expect(toNumbers(cast(tensor('i32', [3], [300, -1, 255]), 'u8'))).toEqual([44, 255, 255]);
+    expect(toNumbers(cast(tensor('i32', [2], [300, -129]), 'i8'))).toEqual([44, 127]);
+    expect([...(cast(f32([-2.5, NaN, 1e10]), 'i64').data as BigInt64Array)]).toEqual([-2n, 0n, 10000000000n]);
+  });
+
+  it('casts to bool as != 0 and from bool as 0/1', () => {
+    expect(toNumbers(cast(f32([0, -0, 0.5, NaN, -3]), 'bool'))).toEqual([0, 0, 1, 1, 1]);
+    expect(toNumbers(cast(tensor('bool', [2], [1, 0]), 'f32'))).toEqual([1, 0]);
+  });
+
+  it('rounds to f16 to nearest even', () => {
+    const x = f32([1 + 2 ** -11, 1 + 3 * 2 ** -11, 65520, 65519, 0.1, 2 ** -25, 2 ** -24]);
+    expect(toNumbers(cast(x, 'f16'))).toEqual([1, 1 + 2 ** -9, Infinity, 65504, 0.0999755859375, 0, 2 ** -24]);
+  });
+
+  it('wraps i64 exactly into narrower ints', () => {
+    const x: Tensor = { dtype: 'i64', shape: [4], data: BigInt64Array.from([2n ** 40n + 5n, 300n, -1n, 0n]) };
+    expect(toNumbers(cast(x, 'i32'))).toEqual([5, 300, -1, 0]);
+    expect(toNumbers(cast(x, 'i8'))).toEqual([5, 44, -1, 0]);
+    expect(toNumbers(cast(x, 'u8'))).toEqual([5, 44, 255, 0]);
+    expect(toNumbers(cast(x, 'bool'))).toEqual([1, 1, 1, 0]);
+  });
+
+  it('round-trips ints through f32 on random data', () => {
+    const x = randomTensor('i32', [1000], 10);
+    expect(toNumbers(cast(cast(x, 'f32'), 'i32'))).toEqual(toNumbers(x));
+  });
+});

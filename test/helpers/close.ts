@@ -1,0 +1,26 @@
+// Tolerance comparisons for numeric tests.
+
+import { expect } from 'vitest';
+import { toNumbers, type Tensor } from '../../compiler/interpret/tensor.js';
+
+/**
+ * Expects equal shapes (when both are tensors) and every element within
+ * `atol + rtol·|expected|`. NaN matches NaN, and infinities must match exactly.
+ */
+export function expectClose(actual: Tensor | readonly number[], expected: Tensor | readonly number[], atol = 1e-6, rtol = 0): void {
+  if (!Array.isArray(actual) && !Array.isArray(expected)) {
+    expect((actual as Tensor).shape).toEqual((expected as Tensor).shape);
+  }
+  const a = Array.isArray(actual) ? actual : toNumbers(actual as Tensor);
+  const e = Array.isArray(expected) ? expected : toNumbers(expected as Tensor);
+  expect(a.length).toBe(e.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = e[i]!;
+    if (Number.isNaN(y) || !Number.isFinite(y)) {
+      if (!Object.is(x, y) && !(x === y)) expect.fail(`element ${i}: got ${x}, expected ${y}`);
+      continue;
+    }
+    if (!(Math.abs(x - y) <= atol + rtol * Math.abs(y))) expect.fail(`element ${i}: got ${x}, expected ${y} (atol ${atol}, rtol ${rtol})`);
+  }
+}
