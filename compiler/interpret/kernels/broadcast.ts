@@ -82,12 +82,6 @@ export function broadcastOffsets(inShape: readonly number[], outShape: readonly 
   return stridedOffsets(outShape, broadcastStrides(inShape, outShape));
 }
 
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Throws unless `axis` is a valid non-negative axis of a rank-`rank` tensor. */
 export function checkAxis(axis: number, rank: number, what: string): void {
   if (!Number.isInteger(axis) || axis < 0 || axis >= rank) {

@@ -8,14 +8,13 @@
 //   truncated remainder (sign of the dividend, like C `%`) · integer div and mod by zero give
 //   0 (C leaves it undefined) · pow gives an integer: exact by repeated squaring with wrap,
 //   and a negative exponent gives 1/b^|e| truncated (0 unless b is 1 or -1; 0^-e gives 0).
-// i64 with i64 runs on BigInt, exact with wrap modulo 2^64, in binary ops, in the
-// integer-valued unary ops (neg, abs, sign, relu, floor, ceil, round, not) and in casts;
-// other i64 work goes through Number (exact below 2^53).
+// i64 runs on BigInt, exact with wrap modulo 2^64, in binary ops (with any integer operand),
+// in the integer-valued unary ops (neg, abs, sign, relu, floor, ceil, round, not) and in
+// casts; other i64 work goes through Number (exact below 2^53).
 // Floats: IEEE semantics; mod is C fmod (sign of the dividend); max/min propagate NaN; pow
 // follows C pow (pow(1, y) = 1 and pow(x, 0) = 1 even for NaN, pow(-1, ±inf) = 1).
 
-import type { DType } from '../../ir/dtype.js';
-import { DTYPES } from '../../ir/dtype.js';
+import { DTYPES, type DType } from '../../ir/dtype.js';
 import type { BinaryOp, UnaryOp } from '../../ir/node.js';
 import { allocData, sizeOf, type Tensor } from '../tensor.js';
 import { broadcastOffsets, broadcastShapes } from './broadcast.js';
@@ -256,22 +255,27 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor, outDtype?: DType): Te
   const n = sizeOf(shape);
   const ia = broadcastOffsets(a.shape, shape);
   const ib = broadcastOffsets(b.shape, shape);
-  if (a.data instanceof BigInt64Array && b.data instanceof BigInt64Array) {
+  const integers = !DTYPES[a.dtype].isFloat && !DTYPES[b.dtype].isFloat;
+  if (integers && (a.dtype === 'i64' || b.dtype === 'i64')) {
+    // Mixed integer operands (the IR gives both one dtype, but be safe): widen to i64.
     const f = BINARY_I64[op];
-    const da = a.data;
-    const db = b.data;
+    const da = asI64(a);
+    const db = asI64(b);
     const result = new BigInt64Array(n);
     for (let i = 0; i < n; i++) result[i] = f(da[ia[i]!]!, db[ib[i]!]!);
     const t: Tensor = { dtype: 'i64', shape, data: result };
     return out === 'i64' ? t : cast(t, out);
   }
-  const integers = !DTYPES[a.dtype].isFloat && !DTYPES[b.dtype].isFloat;
   const f = (integers ? BINARY_INT[op] : undefined) ?? BINARY[op];
   const da = readNumbers(a);
   const db = readNumbers(b);
   const result = new Float64Array(n);
   for (let i = 0; i < n; i++) result[i] = f(da[ia[i]!]!, db[ib[i]!]!);
   return fromNumbers(out, shape, result);
+}
+
+function asI64(t: Tensor): BigInt64Array {
+  return t.data instanceof BigInt64Array ? t.data : (cast(t, 'i64').data as BigInt64Array);
 }
 
 // ---- where and cast ------------------------------------------------------------------------

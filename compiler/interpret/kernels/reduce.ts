@@ -8,6 +8,7 @@
 // mean of an integer tensor truncates on store. max/min propagate NaN. Reducing an empty
 // axis gives 0 for sum, 1 for prod, NaN for mean, and throws for max/min (no identity).
 
+import { unreachable } from '../../diagnostics/diagnostic.js';
 import { DTYPES } from '../../ir/dtype.js';
 import type { ReduceOp } from '../../ir/node.js';
 import { sizeOf, type Tensor } from '../tensor.js';
@@ -60,6 +61,8 @@ export function reduce(op: ReduceOp, x: Tensor, axes: readonly number[], keepdim
       }
       break;
     }
+    default:
+      unreachable(op, 'reduce op');
   }
   const shape = keepdims ? keptShape : x.shape.filter((_, i) => !reduced[i]);
   return fromNumbers(x.dtype, shape, acc);

@@ -164,6 +164,8 @@ describe('binary', () => {
     expect([...(binary('div', a, b).data as BigInt64Array)]).toEqual([2n ** 53n + 1n, 2n ** 63n - 1n, 3n ** 38n, -3n, 0n]);
     expect([...(binary('pow', big([3n]), big([41n])).data as BigInt64Array)]).toEqual([BigInt.asIntN(64, 3n ** 41n)]);
     expect(toNumbers(binary('lt', big([2n ** 60n]), big([2n ** 60n + 1n])))).toEqual([1]);
+    const mixed = binary('mul', big([2n ** 40n + 1n]), tensor('i32', [1], [2 ** 20]));
+    expect([...(mixed.data as BigInt64Array)]).toEqual([2n ** 60n + 2n ** 20n]);
   });
 
   it('rounds f16 results', () => {
