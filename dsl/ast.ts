@@ -70,13 +70,16 @@ export interface OutputDecl {
   readonly span: TextRange;
 }
 
-/** `fn f(a, b) = expr`, or `fn f(a) { let t = ... return expr }` with `lets` before `result`. */
+/**
+ * `fn f(a, b) = expr`, or `fn f(a) { let t = ... return expr }` with `lets` before `result`.
+ * `result` is absent only when a block body forgot its `return`.
+ */
 export interface FnDecl {
   readonly kind: 'Fn';
   readonly name: Identifier;
   readonly params: readonly Identifier[];
   readonly lets: readonly LetStmt[];
-  readonly result: Expr;
+  readonly result?: Expr;
   readonly span: TextRange;
 }
 

@@ -5,7 +5,7 @@
 // reported to `report` with the argument's span; the result is undefined when any argument
 // was wrong or was itself an error (then silently: it was reported where it was made).
 
-import { diag, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
+import { diag, unreachable, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
 import { constValue, type Dim } from '../compiler/ir/dim.js';
 import type { Identifier, TextRange } from './ast.js';
 import { asLiteral, describeValue, type Literal, type Operand, type Value } from './values.js';
@@ -124,11 +124,15 @@ export function bindArgs(cx: BindContext, params: readonly ParamSpec[], args: re
 
   // Positional arguments, in order, up to the first named one.
   let sawNamed = false;
+  let misplaced = false;
   let next = 0;
   const positional: CallArg[] = [];
   for (const a of args) {
     if (a.name) sawNamed = true;
-    else if (sawNamed) fail(diag('positionalAfterNamed', cx.at(a.span)));
+    else if (sawNamed) {
+      misplaced = true;
+      fail(diag('positionalAfterNamed', cx.at(a.span)));
+    }
     else positional.push(a);
   }
   for (let i = 0; i < positional.length; i++) {
@@ -160,7 +164,8 @@ export function bindArgs(cx: BindContext, params: readonly ParamSpec[], args: re
     const given = raw.get(p.name);
     if (given === undefined) {
       if (p.default !== undefined) values.set(p.name, Array.isArray(p.default) ? [...p.default] : (p.default as Bound));
-      else if (!p.optional) fail(diag('missingArgument', cx.at(cx.callSpan), cx.callee, p.name));
+      // After a misplaced positional argument the missing one is most likely that one.
+      else if (!p.optional && !misplaced) fail(diag('missingArgument', cx.at(cx.callSpan), cx.callee, p.name));
       continue;
     }
     const c = Array.isArray(given) ? coerceVariadic(p, given) : coerce(p, given, cx);
@@ -251,6 +256,8 @@ function coerce(p: ParamSpec, a: CallArg, cx: BindContext): Coerced {
       }
       return { ok: true, value: v.value };
     }
+    default:
+      return unreachable(p.kind, 'parameter kind');
   }
 }
 

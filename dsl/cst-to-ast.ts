@@ -15,7 +15,7 @@ const OPERATORS: ReadonlySet<string> = new Set<A.BinaryOperator>(['+', '-', '*',
 
 /** The source range of a real token; undefined for tokens made up by recovery. */
 function tokenRange(t: IToken | undefined): A.TextRange | undefined {
-  if (t === undefined || t.isInsertedInRecovery || !Number.isFinite(t.startOffset)) return undefined;
+  if (t === undefined || t.isInsertedInRecovery || !Number.isFinite(t.startOffset) || t.startOffset < 0) return undefined;
   return { start: t.startOffset, length: t.image.length };
 }
 
@@ -137,18 +137,18 @@ class CstToAst extends BaseVisitor implements C.CstVisitor<undefined, unknown> {
     const open = this.tok(ctx.FnKeyword);
     const name = this.ident(ctx.name);
     const params = (ctx.params ?? []).map((t) => this.ident([t])).filter((p) => p.name !== '');
-    const block = this.sub<{ lets: A.LetStmt[]; result: A.Expr; span: A.TextRange }>(ctx.block);
+    const block = this.sub<{ lets: A.LetStmt[]; result?: A.Expr; span: A.TextRange }>(ctx.block);
     const lets = block?.lets ?? [];
-    const result = block?.result ?? this.expr(ctx.value);
-    return { kind: 'Fn', name, params, lets, result, span: this.cover(open, name.span, result.span, block?.span) };
+    const result = block ? block.result : this.expr(ctx.value);
+    return { kind: 'Fn', name, params, lets, ...(result ? { result } : {}), span: this.cover(open, name.span, result?.span, block?.span) };
   }
 
-  fnBlock(ctx: C.FnBlockCstChildren): { lets: A.LetStmt[]; result: A.Expr; span: A.TextRange } {
+  fnBlock(ctx: C.FnBlockCstChildren): { lets: A.LetStmt[]; result?: A.Expr; span: A.TextRange } {
     const open = this.tok(ctx.LBrace);
     const lets = (ctx.letStmt ?? []).map((n) => this.visit(n) as A.LetStmt);
-    const result = this.expr(ctx.value);
+    const result = ctx.ReturnKeyword ? this.expr(ctx.value) : undefined;
     const close = this.tok(ctx.RBrace);
-    return { lets, result, span: this.cover(open, result.span, close) };
+    return { lets, ...(result ? { result } : {}), span: this.cover(open, ...lets.map((l) => l.span), result?.span, close) };
   }
 
   private tensorTypeOf(nodes: readonly CstNode[] | undefined): A.TensorType {
@@ -235,21 +235,20 @@ class CstToAst extends BaseVisitor implements C.CstVisitor<undefined, unknown> {
 
   subscript(ctx: C.SubscriptCstChildren): A.Subscript {
     const start = this.sub<A.Expr>(ctx.start);
-    if (ctx.firstColon === undefined) {
+    const tail = this.sub<Omit<Extract<A.Subscript, { kind: 'Slice' }>, 'start'>>(ctx.sliceTail);
+    if (tail === undefined) {
       const index = start ?? this.missing();
       return { kind: 'At', index, span: index.span };
     }
-    const colon1 = this.tok(ctx.firstColon);
+    return { ...tail, ...(start ? { start } : {}), span: this.cover(start?.span, tail.span) };
+  }
+
+  sliceTail(ctx: C.SliceTailCstChildren): Omit<Extract<A.Subscript, { kind: 'Slice' }>, 'start'> {
+    const colon1 = this.tok(ctx.Colon);
     const end = this.sub<A.Expr>(ctx.end);
-    const colon2 = this.tok(ctx.secondColon);
+    const colon2 = this.tok(ctx.stepColon);
     const step = this.sub<A.Expr>(ctx.step);
-    return {
-      kind: 'Slice',
-      ...(start ? { start } : {}),
-      ...(end ? { end } : {}),
-      ...(step ? { step } : {}),
-      span: this.cover(start?.span, colon1, end?.span, colon2, step?.span),
-    };
+    return { kind: 'Slice', ...(end ? { end } : {}), ...(step ? { step } : {}), span: this.cover(colon1, end?.span, colon2, step?.span) };
   }
 
   atom(ctx: C.AtomCstChildren): A.Expr {

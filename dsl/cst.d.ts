@@ -50,6 +50,7 @@ export type StatementCstChildren = {
   paramDecl?: ParamDeclCstNode[];
   fnDecl?: FnDeclCstNode[];
   outputDecl?: OutputDeclCstNode[];
+  Semicolon?: IToken[];
 };
 
 export interface LetStmtCstNode extends CstNode {
@@ -127,8 +128,9 @@ export interface FnBlockCstNode extends CstNode {
 export type FnBlockCstChildren = {
   LBrace: IToken[];
   letStmt?: LetStmtCstNode[];
-  ReturnKeyword: IToken[];
-  value: ExpressionCstNode[];
+  Semicolon?: (IToken)[];
+  ReturnKeyword?: IToken[];
+  value?: ExpressionCstNode[];
   RBrace: IToken[];
 };
 
@@ -229,9 +231,18 @@ export interface SubscriptCstNode extends CstNode {
 
 export type SubscriptCstChildren = {
   start?: ExpressionCstNode[];
-  firstColon?: IToken[];
+  sliceTail?: (SliceTailCstNode)[];
+};
+
+export interface SliceTailCstNode extends CstNode {
+  name: "sliceTail";
+  children: SliceTailCstChildren;
+}
+
+export type SliceTailCstChildren = {
+  Colon: IToken[];
   end?: ExpressionCstNode[];
-  secondColon?: IToken[];
+  stepColon?: IToken[];
   step?: ExpressionCstNode[];
 };
 
@@ -317,6 +328,7 @@ export interface CstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   postfix(children: PostfixCstChildren, param?: IN): OUT;
   postfixOp(children: PostfixOpCstChildren, param?: IN): OUT;
   subscript(children: SubscriptCstChildren, param?: IN): OUT;
+  sliceTail(children: SliceTailCstChildren, param?: IN): OUT;
   atom(children: AtomCstChildren, param?: IN): OUT;
   nameOrCall(children: NameOrCallCstChildren, param?: IN): OUT;
   argument(children: ArgumentCstChildren, param?: IN): OUT;

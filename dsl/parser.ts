@@ -7,13 +7,13 @@
 //   module        = { modelDecl | fnDecl } ;
 //   modelDecl     = "model" NAME "(" [ dimParam { "," dimParam } ] ")" "{" { statement } "}" ;
 //   dimParam      = NAME [ "=" NUMBER ] ;
-//   statement     = letStmt | inputDecl | paramDecl | fnDecl | outputDecl ;
+//   statement     = ( letStmt | inputDecl | paramDecl | fnDecl | outputDecl ) [ ";" ] ;
 //   letStmt       = "let" NAME "=" expression ;
 //   inputDecl     = "input" NAME ":" tensorType ;
 //   paramDecl     = "param" NAME ":" tensorType ;
 //   outputDecl    = "output" NAME [ ":" tensorType ] "=" expression ;
 //   fnDecl        = "fn" NAME "(" [ NAME { "," NAME } ] ")" ( "=" expression | fnBlock ) ;
-//   fnBlock       = "{" { letStmt } "return" expression "}" ;
+//   fnBlock       = "{" { letStmt [ ";" ] } [ "return" expression [ ";" ] ] "}" ;  (no return: SL1130)
 //   tensorType    = NAME "[" [ expression { "," expression } ] "]" ;
 //   expression    = additive [ ( "==" | "!=" | "<" | "<=" | ">" | ">=" ) additive ] ;
 //   additive      = multiplicative { ( "+" | "-" ) multiplicative } ;
@@ -22,7 +22,8 @@
 //   power         = postfix [ "**" unary ] ;
 //   postfix       = atom { postfixOp } ;
 //   postfixOp     = "." NAME | "[" subscript { "," subscript } "]" ;
-//   subscript     = [ expression ] [ ":" [ expression ] [ ":" [ expression ] ] ] ;
+//   subscript     = expression [ sliceTail ] | sliceTail ;
+//   sliceTail     = ":" [ expression ] [ ":" [ expression ] ] ;
 //   atom          = NAME [ "(" [ argument { "," argument } ] ")" ] | NUMBER | STRING
 //                 | "true" | "false" | "[" [ expression { "," expression } ] "]" | "(" expression ")" ;
 //   argument      = [ NAME ":" ] expression ;
@@ -60,7 +61,9 @@ const RULE_EXPECTS: Readonly<Record<string, string>> = {
   fnDecl: "'=' or '{' after the function's parameters",
   atom: 'an expression',
   unary: 'an expression',
-  postfixOp: "'.' or '['",
+  // An empty `x[]`: the subscript list needs at least one entry.
+  postfixOp: 'an index or a slice (like 0, 1:, or :)',
+  subscript: 'an index or a slice (like 0, 1:, or :)',
 };
 
 function alternativesText(paths: TokenType[][][] | TokenType[][]): string {
@@ -74,10 +77,21 @@ function alternativesText(paths: TokenType[][][] | TokenType[][]): string {
   return `one of ${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
 }
 
-/** The unclosed opener before `previous` that a `closer` would match (scanning back). */
-function findOpener(tokens: readonly IToken[], previous: IToken, closer: TokenType, opener: TokenType): IToken | undefined {
+const CHAINED_COMPARISON = 'comparisons do not chain: compare two values at a time, as in (a < b)';
+
+/**
+ * Index of the last token before `actual`. (Chevrotain's `previous` can be later: when it
+ * recovers by skipping tokens it reports the error after skipping them.)
+ */
+function indexBefore(tokens: readonly IToken[], actual: IToken, previous: IToken): number {
+  const i = tokens.indexOf(actual);
+  return i >= 0 ? i - 1 : tokens.indexOf(previous);
+}
+
+/** The unclosed opener that a `closer` after token `from` would match (scanning back). */
+function findOpener(tokens: readonly IToken[], from: number, closer: TokenType, opener: TokenType): IToken | undefined {
   let depth = 0;
-  for (let i = tokens.indexOf(previous); i >= 0; i--) {
+  for (let i = from; i >= 0; i--) {
     const t = tokens[i]!;
     if (t.tokenType === closer) depth++;
     else if (t.tokenType === opener && depth-- === 0) return t;
@@ -85,14 +99,39 @@ function findOpener(tokens: readonly IToken[], previous: IToken, closer: TokenTy
   return undefined;
 }
 
+/** Whether the token at `from` ends an operand of a comparison (`a < b` then another `<`). */
+function endsComparison(tokens: readonly IToken[], from: number): boolean {
+  let depth = 0;
+  for (let i = from; i >= 0; i--) {
+    const t = tokens[i]!;
+    if (T.CLOSERS.has(t.tokenType)) depth++;
+    else if ([...T.CLOSERS.values()].includes(t.tokenType)) {
+      if (depth-- === 0) return false;
+    } else if (depth === 0) {
+      if (tokenMatcher(t, T.ComparisonOp)) return true;
+      if (T.KEYWORDS.includes(t.tokenType) || t.tokenType === T.Assign || t.tokenType === T.Comma || t.tokenType === T.Colon) return false;
+    }
+  }
+  return false;
+}
+
 export const errorMessageProvider: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage({ expected, actual, previous }) {
+  buildMismatchTokenMessage({ expected, actual, previous, ruleName }) {
+    const before = indexBefore(parser.input, actual, previous);
+    if (tokenMatcher(actual, T.ComparisonOp) && endsComparison(parser.input, before)) {
+      parser.mismatches.push({ message: CHAINED_COMPARISON, opener: undefined });
+      return CHAINED_COMPARISON;
+    }
     const opener = T.CLOSERS.get(expected);
-    const what = opener ? `${label(expected)} to close ${label(opener)}` : label(expected);
+    let what = opener ? `${label(expected)} to close ${label(opener)}` : label(expected);
+    // Recovery inside a repetition reports the token that would end it; say what would go on it.
+    if (expected === EOF) what = RULE_EXPECTS[ruleName] ?? 'the end of the file';
+    // The model body ends where no further declaration starts: either would do.
+    if (expected === T.RBrace && ruleName === 'modelDecl') what = `a declaration or ${what}`;
     const message = `expected ${what} but found ${describeToken(actual)}`;
     // Chevrotain saves one MismatchedTokenException right after each call: remember the opener
     // so the diagnostic can point at it too.
-    parser.mismatches.push({ message, opener: opener ? findOpener(parser.input, previous, expected, opener) : undefined });
+    parser.mismatches.push({ message, opener: opener ? findOpener(parser.input, before, expected, opener) : undefined });
     return message;
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {
@@ -164,6 +203,7 @@ export class SluiceParser extends CstParser {
       { ALT: () => this.SUBRULE(this.fnDecl) },
       { ALT: () => this.SUBRULE(this.outputDecl) },
     ]);
+    this.OPTION(() => this.CONSUME(T.Semicolon));
   });
 
   letStmt = this.RULE('letStmt', () => {
@@ -217,9 +257,16 @@ export class SluiceParser extends CstParser {
 
   fnBlock = this.RULE('fnBlock', () => {
     this.CONSUME(T.LBrace);
-    this.MANY(() => this.SUBRULE(this.letStmt));
-    this.CONSUME(T.Return);
-    this.SUBRULE(this.expression, { LABEL: 'value' });
+    this.MANY(() => {
+      this.SUBRULE(this.letStmt);
+      this.OPTION(() => this.CONSUME(T.Semicolon));
+    });
+    // Optional here so that a forgotten `return` is one clear error (SL1130), not a lost `}`.
+    this.OPTION2(() => {
+      this.CONSUME(T.Return);
+      this.SUBRULE(this.expression, { LABEL: 'value' });
+      this.OPTION3(() => this.CONSUME2(T.Semicolon));
+    });
     this.CONSUME(T.RBrace);
   });
 
@@ -298,14 +345,23 @@ export class SluiceParser extends CstParser {
   });
 
   subscript = this.RULE('subscript', () => {
-    this.OPTION(() => this.SUBRULE(this.expression, { LABEL: 'start' }));
+    this.OR([
+      {
+        ALT: () => {
+          this.SUBRULE(this.expression, { LABEL: 'start' });
+          this.OPTION(() => this.SUBRULE(this.sliceTail));
+        },
+      },
+      { ALT: () => this.SUBRULE2(this.sliceTail) },
+    ]);
+  });
+
+  sliceTail = this.RULE('sliceTail', () => {
+    this.CONSUME(T.Colon);
+    this.OPTION(() => this.SUBRULE(this.expression, { LABEL: 'end' }));
     this.OPTION2(() => {
-      this.CONSUME(T.Colon, { LABEL: 'firstColon' });
-      this.OPTION3(() => this.SUBRULE2(this.expression, { LABEL: 'end' }));
-      this.OPTION4(() => {
-        this.CONSUME2(T.Colon, { LABEL: 'secondColon' });
-        this.OPTION5(() => this.SUBRULE3(this.expression, { LABEL: 'step' }));
-      });
+      this.CONSUME2(T.Colon, { LABEL: 'stepColon' });
+      this.OPTION3(() => this.SUBRULE2(this.expression, { LABEL: 'step' }));
     });
   });
 

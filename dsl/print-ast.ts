@@ -44,8 +44,8 @@ export function printStatement(s: A.Statement): string {
     case 'Output': return `output ${s.name.name}${s.type ? `: ${printType(s.type)}` : ''} = ${printExpr(s.value)}`;
     case 'Fn': {
       const head = `fn ${s.name.name}(${s.params.map((p) => p.name).join(', ')})`;
-      if (s.lets.length === 0) return `${head} = ${printExpr(s.result)}`;
-      return `${head} { ${s.lets.map((l) => `${printStatement(l)}; `).join('')}return ${printExpr(s.result)} }`;
+      if (s.lets.length === 0 && s.result) return `${head} = ${printExpr(s.result)}`;
+      return `${head} { ${s.lets.map((l) => `${printStatement(l)}; `).join('')}${s.result ? `return ${printExpr(s.result)} ` : ''}}`;
     }
     default: return unreachable(s, 'statement');
   }

@@ -64,6 +64,7 @@ export const LBrace = punct('LBrace', '{');
 export const RBrace = punct('RBrace', '}');
 export const Comma = punct('Comma', ',');
 export const Colon = punct('Colon', ':');
+export const Semicolon = punct('Semicolon', ';');
 export const Dot = punct('Dot', '.');
 
 export const EqEq = punct('EqEq', '==', ComparisonOp);
@@ -92,7 +93,7 @@ export const ALL_TOKENS: readonly TokenType[] = [
   NumberLiteral,
   StringLiteral,
   UnterminatedString,
-  LParen, RParen, LBracket, RBracket, LBrace, RBrace, Comma, Colon, Dot,
+  LParen, RParen, LBracket, RBracket, LBrace, RBrace, Comma, Colon, Semicolon, Dot,
   EqEq, NotEq, LessEq, GreaterEq, Less, Greater, Assign,
   StarStar, Plus, Minus, Star, Slash, At,
   AdditiveOp, MultiplicativeOp, ComparisonOp,

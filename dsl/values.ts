@@ -4,6 +4,7 @@
 // the 0.5 takes x's dtype). `error` stands for a value whose error is already reported:
 // anything computed from it is an error too, quietly.
 
+import { unreachable } from '../compiler/diagnostics/diagnostic.js';
 import { constValue, type Dim } from '../compiler/ir/dim.js';
 import type { Node } from '../compiler/ir/node.js';
 
@@ -50,7 +51,8 @@ export function asLiteral(v: Value): Literal | undefined {
       const c = constValue(v.dim);
       return c === undefined ? undefined : { kind: 'literal', value: c, isInteger: true, isBool: false };
     }
-    default: return undefined;
+    case 'tensor': case 'string': case 'list': case 'error': return undefined;
+    default: return unreachable(v, 'value');
   }
 }
 
@@ -58,11 +60,12 @@ export function asLiteral(v: Value): Literal | undefined {
 export function describeValue(v: Value): string {
   switch (v.kind) {
     case 'tensor': return 'a tensor';
-    case 'dim': return `the dimension ${v.dim.key}`;
+    case 'dim': return constValue(v.dim) === undefined ? `the dimension ${v.dim.key}` : `the number ${v.dim.key}`;
     case 'number': return `the number ${v.value}`;
     case 'bool': return `'${v.value}'`;
     case 'string': return `the string ${JSON.stringify(v.value)}`;
     case 'list': return 'a list';
     case 'error': return 'an error';
+    default: return unreachable(v, 'value');
   }
 }

@@ -7,7 +7,7 @@
 //   npm run gen:cst -- --check exit 1 if dsl/cst.d.ts is out of date
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,12 +19,16 @@ const target = join(root, 'dsl', 'cst.d.ts');
 
 // Resolved through package.json: `typescript/bin/tsc` is not an exported subpath.
 const tsc = join(dirname(createRequire(join(root, 'package.json')).resolve('typescript/package.json')), 'bin', 'tsc');
-const compiled = spawnSync(
-  process.execPath,
-  [tsc, join(root, 'dsl', 'parser.ts'), '--outDir', outDir, '--rootDir', root, '--module', 'nodenext',
-    '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node', '--ignoreConfig'],
-  { cwd: root, stdio: 'inherit' },
-);
+// A throwaway tsconfig that extends the project's and compiles only the parser's files.
+mkdirSync(outDir, { recursive: true });
+const tsconfig = join(outDir, 'tsconfig.json');
+writeFileSync(tsconfig, JSON.stringify({
+  extends: join(root, 'tsconfig.json'),
+  compilerOptions: { outDir, rootDir: root, noEmit: false, declaration: false, sourceMap: false },
+  files: [join(root, 'dsl', 'parser.ts')],
+  include: [],
+}));
+const compiled = spawnSync(process.execPath, [tsc, '-p', tsconfig], { cwd: root, stdio: 'inherit' });
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 
 const { parser } = await import(pathToFileURL(join(outDir, 'dsl', 'parser.js')).href);

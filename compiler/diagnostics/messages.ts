@@ -51,6 +51,10 @@ export const MESSAGES = {
   tooManyIndices: error(1126, 'too many indices: {0} for a tensor of rank {1}'),
   zeroStep: error(1127, 'slice step cannot be zero'),
   wrongKindOfValue: error(1128, 'expected {0} but found {1}'),
+  badDimDefault: error(1129, "the default of dimension '{0}' must be a whole number, got {1}"),
+  missingReturn: error(1130, "function '{0}' has no 'return'"),
+  nestedTooDeeply: error(1131, 'brackets are nested more than {0} deep'),
+  tooComplex: error(1132, 'this is nested too deeply to compile; split it with let'),
 
   // ---- 2xxx: shapes and types ----
   shapeMismatch: error(2001, '{0}'),

@@ -1,0 +1,153 @@
+// The CLI as a user runs it: a child process of the built `bin/sluice.js` (npm test builds
+// dist/ first).
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readNpy, encodeNpy } from '../../compiler/io/npy.js';
+import { encodeSafetensors } from '../../compiler/io/safetensors.js';
+import { loadModel } from '../../compiler/driver/load-model.js';
+import { interpret } from '../../compiler/interpret/interpreter.js';
+import { toNumbers } from '../../compiler/interpret/tensor.js';
+import { evalDim } from '../../compiler/ir/dim.js';
+import { randomTensor } from '../helpers/random.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const bin = join(root, 'bin/sluice.js');
+
+function sluice(args: string[], cwd = root): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+let work: string;
+beforeAll(() => {
+  if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm test` (it builds first) or `npm run build`');
+  work = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+});
+
+function noStackTrace(text: string): void {
+  expect(text).not.toMatch(/^\s+at .+\(.*:\d+:\d+\)$/m);
+  expect(text).not.toContain('internal error');
+}
+
+describe('sluice run', () => {
+  it('runs the transformer block with --check, prints outputs and writes .npy files', () => {
+    const out = join(work, 'block');
+    const r = sluice(['run', 'examples/transformer-block.sluice', '--check', '--out', out]);
+    expect(r.stderr).toContain('input x was not given; using seeded random data f32[16, 256]');
+    expect(r.stderr).toContain('parameters are seeded random values');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`output y: f32[16, 256] -> ${join(out, 'y.npy')}`);
+    expect(r.stdout).toMatch(/check y: max abs error 0\.00e\+0, relative L2 error 0\.00e\+0 \(tolerance 0\.0001\) — ok/);
+    const y = readNpy(readFileSync(join(out, 'y.npy')), 'y.npy');
+    expect(y.shape).toEqual([16, 256]);
+    expect(toNumbers(y).some((v) => v !== 0)).toBe(true);
+    expect(toNumbers(y).every(Number.isFinite)).toBe(true);
+  });
+
+  it('takes inputs and weights from files and matches the interpreter', () => {
+    const graph = loadModel(join(root, 'examples/mlp.sluice'));
+    const x = randomTensor('f32', [7, 64], 11);
+    const defaults = new Map(graph.dims.filter((d) => d.defaultValue !== undefined).map((d) => [d.name, d.defaultValue!]));
+    const weights = new Map(graph.params.map((p, i) => [p.attrs.name, randomTensor('f32', p.shape.map((d) => evalDim(d, defaults)), 20 + i)]));
+    writeFileSync(join(work, 'x.npy'), encodeNpy(x));
+    writeFileSync(join(work, 'w.safetensors'), encodeSafetensors(weights));
+    const out = join(work, 'mlp');
+    const r = sluice(['run', 'examples/mlp.sluice', '--input', `x=${join(work, 'x.npy')}`, '--weights', join(work, 'w.safetensors'), '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.dims).toEqual({ B: 7, D: 64, F: 256, C: 10 });
+    expect(json.outputs.map((o: { name: string; shape: number[] }) => [o.name, o.shape])).toEqual([['logits', [7, 10]], ['probs', [7, 10]]]);
+    expect(json.notes).toEqual([]);
+    const expected = interpret(graph, new Map([['x', x]]), weights).outputs;
+    for (const name of ['logits', 'probs']) {
+      expect(toNumbers(readNpy(readFileSync(join(out, `${name}.npy`)), name))).toEqual(toNumbers(expected.get(name)!));
+    }
+  });
+
+  it('binds dims with --dim and says so in --json, with check errors', () => {
+    const r = sluice(['run', 'examples/attention.sluice', '--dim', 'S=7', '--check', '--json', '--out', join(work, 'attn')]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.dims.S).toBe(7);
+    expect(json.outputs[0].shape).toEqual([7, 128]);
+    expect(json.check[0]).toMatchObject({ name: 'y', ok: true, maxAbsError: 0, relL2Error: 0 });
+  });
+
+  it('reports every mistake in a DSL file with line, column and caret, and no stack trace', () => {
+    const file = join(work, 'three-mistakes.sluice');
+    writeFileSync(
+      file,
+      ['model Bad(S, D = 8) {', '  input x: f32[S, D]', '  param w: f32[4, D]', '  let a = x @ w', '  let b = relu(y)', '  output z = (a + b', '}', ''].join('\n'),
+    );
+    const r = sluice(['run', file]);
+    expect(r.code).toBe(1);
+    noStackTrace(r.stderr);
+    const heads = r.stderr.split('\n').filter((l) => l.startsWith(file));
+    expect(heads).toHaveLength(3);
+    expect(heads[0]).toMatch(new RegExp(`^${file}:4:\\d+: error SL2004: matmul inner dimensions differ`));
+    expect(heads[1]).toBe(`${file}:5:16: error SL1101: unknown name 'y'`);
+    expect(heads[2]).toMatch(new RegExp(`^${file}:(6|7):\\d+: error SL1002: `));
+    expect(r.stderr).toContain('  5 |   let b = relu(y)\n    |                ^');
+  });
+
+  it('refuses bad options and files with diagnostics', () => {
+    const missing = sluice(['run', 'examples/nope.sluice']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("error SL5006: cannot read 'examples/nope.sluice': no such file");
+    const badInput = sluice(['run', 'examples/mlp.sluice', '--input', 'q=foo.npy']);
+    expect(badInput.stderr).toContain("error SL5005: the model has no input named 'q' (inputs: x)");
+    const badFile = sluice(['run', 'examples/mlp.sluice', '--input', `x=${join(work, 'missing.npy')}`]);
+    expect(badFile.stderr).toContain('error SL5006');
+    const badDim = sluice(['run', 'examples/mlp.sluice', '--dim', 'B=x']);
+    expect(badDim.code).toBe(1);
+    expect(badDim.stderr).toContain("dimension B must be a non-negative integer, got 'x'");
+    const unknownDim = sluice(['run', 'examples/mlp.sluice', '--dim', 'Q=3', '--out', join(work, 'q')]);
+    expect(unknownDim.stderr).toContain("error SL5010: the model has no dimension named 'Q'");
+    const onnx = sluice(['run', 'model.onnx']);
+    expect(onnx.stderr).toContain('error SL3003');
+    const target = sluice(['run', 'examples/mlp.sluice', '--target', 'cuda']);
+    expect(target.code).toBe(1);
+    expect(target.stderr).toContain("unknown target 'cuda' (available: interp)");
+    for (const r of [missing, badInput, badFile, badDim, unknownDim, onnx, target]) noStackTrace(r.stderr);
+  });
+
+  it('gives errors as JSON under --json', () => {
+    const r = sluice(['run', 'examples/mlp.sluice', '--input', 'q=foo.npy', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: false, diagnostics: [{ code: 'SL5005', severity: 'error', message: "the model has no input named 'q' (inputs: x)" }] });
+  });
+});
+
+describe('sluice inspect', () => {
+  it('prints the IR after a pass', () => {
+    const r = sluice(['inspect', 'examples/mlp.sluice', '--after', 'parse']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^graph MLP\(B, D = 64, F = 256, C = 10\) \{/);
+    expect(r.stdout).toContain('input x: f32[B, D]');
+    expect(r.stdout).toContain('= matmul(x, w1)');
+    expect(r.stdout).toContain('output probs = ');
+    const all = sluice(['inspect', 'examples/transformer-block.sluice', '--verify']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain('attention(');
+  });
+
+  it('names the passes when asked for one that does not exist', () => {
+    const r = sluice(['inspect', 'examples/mlp.sluice', '--after', 'fuse-everything']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error SL5016: no pass named 'fuse-everything' (passes: parse, fold-constants, simplify)");
+  });
+});
+
+describe('sluice --help', () => {
+  it('lists run and inspect, and not the commands that arrive with the targets', () => {
+    const r = sluice(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\s+run \[options\] <model>/m);
+    expect(r.stdout).toMatch(/^\s+inspect \[options\] <model>/m);
+    expect(r.stdout).not.toMatch(/^\s+(compile|bench)\b/m);
+  });
+});
