@@ -1,0 +1,53 @@
+// The public API as the README shows it.
+
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile, DiagnosticError, formatDiagnostics, interpret, parse, passNames, printGraph, run, tensor, toNumbers } from '../index.js';
+import { randomTensor } from './helpers/random.js';
+
+const root = resolve(import.meta.dirname, '..');
+
+describe('the API', () => {
+  it('parses, compiles and runs the MLP example with given inputs', () => {
+    const x = randomTensor('f32', [4, 64], 3);
+    const model = compile(join(root, 'examples/mlp.sluice'), { target: 'interp', verify: true });
+    expect(model.timings.map((t) => t.name)).toEqual(passNames().slice(1));
+    const { outputs, dims, notes, checks } = run(model, { x }, { randomWeights: true, check: true });
+    expect(outputs.probs!.shape).toEqual([4, 10]);
+    expect(dims).toEqual({ B: 4, D: 64, F: 256, C: 10 });
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toContain('parameters are seeded random values');
+    expect(checks!.every((c) => c.ok)).toBe(true);
+    // Each softmax row sums to one.
+    const p = toNumbers(outputs.probs!);
+    for (let r = 0; r < 4; r++) expect(p.slice(r * 10, r * 10 + 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('gives the same outputs as the interpreter on the parsed graph with the same weights', () => {
+    const source = readFileSync(join(root, 'examples/attention.sluice'), 'utf8');
+    const { graph, diagnostics } = parse(source, 'attention.sluice');
+    expect(diagnostics).toEqual([]);
+    const weights = Object.fromEntries(graph!.params.map((p, i) => [p.attrs.name, randomTensor('f32', [128, 128], 50 + i)]));
+    const x = randomTensor('f32', [7, 128], 9);
+    const viaRun = run(graph!, { x }, { weights }).outputs.y!;
+    const direct = interpret(graph!, new Map([['x', x]]), new Map(Object.entries(weights))).outputs.get('y')!;
+    expect(toNumbers(viaRun)).toEqual(toNumbers(direct));
+    expect(printGraph(graph!)).toContain('attention(');
+  });
+
+  it('reports user errors as a DiagnosticError with every diagnostic, never another exception', () => {
+    const { graph, diagnostics } = parse('model M(S) {\n  input x: f32[S]\n  output y = x @ x @ q\n  output z = foo(x)\n}\n', 'm.sluice');
+    expect(graph).toBeUndefined();
+    expect(formatDiagnostics(diagnostics)).toContain("m.sluice:3:22: error SL1101: unknown name 'q'");
+    expect(formatDiagnostics(diagnostics)).toContain("m.sluice:4:14: error SL1103: unknown function 'foo'");
+    const bad = (): unknown => run(join(root, 'examples/mlp.sluice'), { x: tensor('f32', [2, 3], [1, 2, 3, 4, 5, 6]) }, { randomWeights: true, dims: { D: 64 } });
+    expect(bad).toThrow(DiagnosticError);
+    try {
+      bad();
+    } catch (e) {
+      expect((e as DiagnosticError).diagnostics.map((d) => d.code)).toEqual([5004]);
+    }
+    expect(() => run(join(root, 'examples/mlp.sluice'), { x: randomTensor('f32', [2, 64], 1) })).toThrow(/parameter 'w1' is not in the weights file/);
+  });
+});
