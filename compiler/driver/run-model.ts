@@ -36,6 +36,8 @@ export interface RunModelOptions {
 export interface RunModelResult {
   readonly outputs: Map<string, Tensor>;
   readonly inputs: Map<string, Tensor>;
+  /** The params' tensors as run (given, the graph's own, or seeded random). */
+  readonly weights: Map<string, Tensor>;
   readonly dims: Map<string, number>;
   readonly notes: string[];
   readonly checks?: OutputCheck[];
@@ -88,7 +90,7 @@ export function runModel(graph: Graph, given: ReadonlyMap<string, Tensor>, optio
     const reference = interpret(graph, inputs, weights, { dims });
     checks = graph.outputs.map((o) => compareTensors(o.name, result.outputs.get(o.name)!, reference.outputs.get(o.name)!));
   }
-  return { outputs: result.outputs, inputs, dims: result.dims, notes, checks };
+  return { outputs: result.outputs, inputs, weights, dims: result.dims, notes, checks };
 }
 
 function evaluate(
