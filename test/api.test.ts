@@ -50,4 +50,24 @@ describe('the API', () => {
     }
     expect(() => run(join(root, 'examples/mlp.sluice'), { x: randomTensor('f32', [2, 64], 1) })).toThrow(/parameter 'w1' is not in the weights file/);
   });
+
+  it('reports data-dependent errors at run time as diagnostics at the source span', () => {
+    const source = 'model G(N, V = 5) {\n  input table: f32[V, 3]\n  input ids: i32[N]\n  output rows = gather(table, ids)\n  output top = max(ids, axes: [0])\n}\n';
+    const { graph } = parse(source, 'g.sluice');
+    const table = randomTensor('f32', [5, 3], 1);
+    expect(run(graph!, { table, ids: tensor('i32', [3], [4, -5, 0]) }).outputs.rows!.shape).toEqual([3, 3]);
+    try {
+      run(graph!, { table, ids: tensor('i32', [2], [1, 5]) });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(DiagnosticError);
+      expect(formatDiagnostics((e as DiagnosticError).diagnostics)).toMatch(/^g\.sluice:4:17: error SL2010: gather index 5 is out of range for axis 0 of size 5/);
+    }
+    try {
+      run(graph!, { table, ids: tensor('i32', [0], []) });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as DiagnosticError).diagnostics.map((d) => d.code)).toEqual([2011]);
+    }
+  });
 });

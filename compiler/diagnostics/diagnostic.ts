@@ -24,10 +24,14 @@ export interface Diagnostic {
 }
 
 /** Builds a diagnostic from the catalog: `diag('E1001', span, 'x')` fills `{0}` with `x`. */
-export function diag(code: MessageCode, span: Span | undefined, ...args: (string | number)[]): Diagnostic {
+export function diag(code: MessageCode, span: Span | undefined, ...args: readonly (string | number)[]): Diagnostic {
   const entry = MESSAGES[code];
-  const message = entry.text.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? `{${i}}`));
-  return { code: entry.code, severity: entry.severity, message, span, notes: [] };
+  return { code: entry.code, severity: entry.severity, message: messageText(code, args), span, notes: [] };
+}
+
+/** The catalog text of `code` with `{0}`, `{1}`, ... filled from `args`. */
+export function messageText(code: MessageCode, args: readonly (string | number)[]): string {
+  return MESSAGES[code].text.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? `{${i}}`));
 }
 
 export function withNotes(d: Diagnostic, ...notes: string[]): Diagnostic {

@@ -66,6 +66,9 @@ export const MESSAGES = {
   badRank: error(2007, '{0} needs a tensor of rank {1}, got rank {2}'),
   divisibility: error(2008, '{0}'),
   badAttribute: error(2009, '{0}'),
+  gatherIndexOutOfRange: error(2010, 'gather index {0} is out of range for axis {1} of size {2}'),
+  emptyReduction: error(2011, '{0} over an empty axis has no value'),
+  sliceOutOfRange: error(2012, 'slice start {0}, step {1}, count {2} leave axis {3} of size {4}'),
 
   // ---- 3xxx: ONNX import ----
   onnxParse: error(3001, 'cannot parse ONNX model: {0}'),

@@ -2,6 +2,7 @@
 
 import { constDim, dimEquals, isConst, mulDim, printShape, type Dim } from './dim.js';
 import type { DType } from './dtype.js';
+import { messageText } from '../diagnostics/diagnostic.js';
 import type { MessageCode } from '../diagnostics/messages.js';
 
 export interface TensorType {
@@ -15,7 +16,7 @@ export interface TensorType {
  */
 export class ShapeError extends Error {
   constructor(readonly code: MessageCode, readonly args: readonly (string | number)[]) {
-    super(`${code}: ${args.join(', ')}`);
+    super(messageText(code, args));
   }
 }
 

@@ -6,6 +6,9 @@
 import { allocData, sizeOf, type Tensor } from '../tensor.js';
 import { broadcastOffsets, checkAxis, contiguousStrides, stridedOffsets } from './broadcast.js';
 import { copyElements, readNumbers, takeElements } from './storage.js';
+// Data-dependent user errors (found only at run time) are ShapeErrors, so the interpreter
+// reports them as diagnostics at the op's source span.
+import { fail } from '../../ir/types.js';
 
 /** The same elements under a new shape of equal size (no -1 placeholders). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
@@ -88,7 +91,7 @@ export function slice(
     if (!Number.isInteger(step) || step === 0) throw new Error(`slice: step ${step} on axis ${axis}`);
     if (!Number.isInteger(count) || count < 0) throw new Error(`slice: count ${count} on axis ${axis}`);
     if (count > 0 && (start < 0 || start >= dim || last < 0 || last >= dim)) {
-      throw new Error(`slice: start ${start}, step ${step}, count ${count} leave axis ${axis} of size ${dim}`);
+      fail('sliceOutOfRange', start, step, count, axis, dim);
     }
     shape[axis] = count;
     strides[axis] = inStrides[axis]! * step;
@@ -166,7 +169,7 @@ export function gather(x: Tensor, indices: Tensor, axis: number): Tensor {
   for (let i = 0; i < count; i++) {
     const v = raw[i]!;
     const k = v < 0 ? v + dim : v;
-    if (!(k >= 0 && k < dim)) throw new Error(`gather: index ${v} is out of range for axis ${axis} of size ${dim}`);
+    if (!(k >= 0 && k < dim)) fail('gatherIndexOutOfRange', v, axis, dim);
     idx[i] = k;
   }
   const shape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];

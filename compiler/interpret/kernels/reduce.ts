@@ -14,6 +14,9 @@ import type { ReduceOp } from '../../ir/node.js';
 import { sizeOf, type Tensor } from '../tensor.js';
 import { checkAxis, contiguousStrides, stridedOffsets } from './broadcast.js';
 import { fromNumbers, readNumbers } from './storage.js';
+// Data-dependent user errors (found only at run time) are ShapeErrors, so the interpreter
+// reports them as diagnostics at the op's source span.
+import { fail } from '../../ir/types.js';
 
 export function reduce(op: ReduceOp, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
   const rank = x.shape.length;
@@ -50,7 +53,7 @@ export function reduce(op: ReduceOp, x: Tensor, axes: readonly number[], keepdim
     }
     case 'reduce_max':
     case 'reduce_min': {
-      if (count === 0 && outSize > 0) throw new Error(`${op}: reducing an empty axis has no identity`);
+      if (count === 0 && outSize > 0) fail('emptyReduction', op);
       const isMax = op === 'reduce_max';
       acc.fill(isMax ? -Infinity : Infinity);
       for (let i = 0; i < n; i++) {
@@ -79,7 +82,7 @@ export function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number, keep
   const len = x.shape[axis]!;
   const outer = sizeOf(x.shape.slice(0, axis));
   const inner = sizeOf(x.shape.slice(axis + 1));
-  if (len === 0 && outer * inner > 0) throw new Error(`${op}: axis ${axis} is empty`);
+  if (len === 0 && outer * inner > 0) fail('emptyReduction', op);
   const src = readNumbers(x);
   const isMax = op === 'argmax';
   const out = new BigInt64Array(outer * inner);
