@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpy, encodeNpy } from '../../compiler/io/npy.js';
 import { encodeSafetensors } from '../../compiler/io/safetensors.js';
+import { encodeTensorProto } from '../../compiler/io/tensor-proto.js';
 import { loadModel } from '../../compiler/driver/load-model.js';
 import { interpret } from '../../compiler/interpret/interpreter.js';
 import { toNumbers } from '../../compiler/interpret/tensor.js';
@@ -66,6 +67,15 @@ describe('sluice run', () => {
     for (const name of ['logits', 'probs']) {
       expect(toNumbers(readNpy(readFileSync(join(out, `${name}.npy`)), name))).toEqual(toNumbers(expected.get(name)!));
     }
+  });
+
+  it('reads inputs from ONNX TensorProto .pb files', () => {
+    const x = randomTensor('f32', [3, 64], 12);
+    writeFileSync(join(work, 'x.pb'), encodeTensorProto(x, 'x'));
+    const r = sluice(['run', 'examples/mlp.sluice', '--input', `x=${join(work, 'x.pb')}`, '--json', '--quiet', '--out', join(work, 'pb')]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).dims.B).toBe(3);
+    expect(r.stderr).toBe('');
   });
 
   it('binds dims with --dim and says so in --json, with check errors', () => {
