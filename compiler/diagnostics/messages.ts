@@ -73,7 +73,21 @@ export const MESSAGES = {
   // ---- 3xxx: ONNX import ----
   onnxParse: error(3001, 'cannot parse ONNX model: {0}'),
   onnxUnsupportedOp: error(3002, "unsupported ONNX op '{0}'"),
-  onnxNotAvailable: error(3003, "cannot load '{0}': this build of sluice has no ONNX importer yet"),
+  onnxBadAttribute: error(3004, '{0}'),
+  onnxUnknownOpset: error(3005, "opset {0} of domain '{1}' is not supported (sluice knows {2})"),
+  onnxUnknownDomain: error(3006, "operator domain '{0}' is not supported"),
+  onnxMissingValue: error(3007, "'{0}' is used but nothing produces it (no graph input, initializer or node output)"),
+  onnxCycle: error(3008, 'the graph has a cycle through {0}'),
+  onnxMissingOutput: error(3009, "graph output '{0}' is not produced by any node, input or initializer"),
+  onnxDuplicateValue: error(3010, "'{0}' is produced more than once"),
+  onnxUnsupportedDtype: error(3011, 'data type {0} is not supported'),
+  onnxShapeMismatch: error(3012, '{0}'),
+  onnxExternalData: error(3013, "external data of tensor '{0}': {1}"),
+  onnxNotConstant: error(3014, '{0} must be known when the model is imported (a constant or a shape computation)'),
+  onnxBadInput: error(3015, '{0}'),
+  onnxUnsupportedFeature: error(3016, '{0}'),
+  onnxNoGraph: error(3017, 'the model has no graph'),
+  onnxTooLarge: error(3018, '{0}'),
 
   // ---- 5xxx: running a model ----
   missingDim: error(5001, "dimension '{0}' is not bound: pass --dim {0}=VALUE or give an input that fixes it"),

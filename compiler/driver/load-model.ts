@@ -1,11 +1,12 @@
 // Loading a model from a path: `.sluice` through the DSL front end, `.onnx` through the
-// importer. User errors come back as a DiagnosticError holding every diagnostic found.
+// importer (compiler/import/onnx). User errors come back as a DiagnosticError holding every diagnostic found.
 
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Graph } from '../ir/graph.js';
 import { compileDsl } from '../../dsl/index.js';
+import { loadOnnx } from '../import/onnx/index.js';
 
 /** DSL sources above this size are refused before reading (a model file is a few KB). */
 const MAX_SOURCE_BYTES = 16 * 1024 * 1024;
@@ -23,7 +24,12 @@ export function parse(source: string, path = '<source>'): ParseResult {
 /** Reads a model file into Graph IR, or throws DiagnosticError. Warnings go to `onWarning`. */
 export function loadModel(path: string, onWarning: (d: Diagnostic) => void = () => {}): Graph {
   const ext = extname(path).toLowerCase();
-  if (ext === '.onnx') throw new DiagnosticError([diag('onnxNotAvailable', undefined, path)]);
+  if (ext === '.onnx') {
+    const { graph, diagnostics } = loadOnnx(path);
+    if (!graph || hasErrors(diagnostics)) throw new DiagnosticError(diagnostics);
+    diagnostics.forEach(onWarning);
+    return graph;
+  }
   if (ext !== '.sluice') throw new DiagnosticError([diag('unknownModelKind', undefined, path)]);
   let text: string;
   try {

@@ -133,7 +133,8 @@ export class GraphBuilder {
     return true;
   }
 
-  private poison(): Node {
+  /** The poison node: stands for a value whose error has been reported. */
+  poison(): Node {
     this.poisonNode ??= { id: this.nextId++, op: 'error', dtype: 'f32', shape: [], src: [], attrs: {} };
     return this.poisonNode;
   }

@@ -30,13 +30,15 @@ export interface OpAttrs extends Record<UnaryOp | BinaryOp, NoAttrs>, Record<Red
 
   gelu: { approximate: 'none' | 'tanh' };
   where: NoAttrs; // src: cond (bool), a, b
-  cast: { to: DType };
+  /** saturate (float8 targets only; default true): out-of-range values clamp to the largest finite value. */
+  cast: { to: DType; saturate?: boolean };
 
   /** NumPy matmul: batch dims broadcast, rank-1 operands promoted. */
   matmul: NoAttrs;
 
-  argmax: { axis: number; keepdims: boolean };
-  argmin: { axis: number; keepdims: boolean };
+  /** selectLast: the last index of the extreme value instead of the first. */
+  argmax: { axis: number; keepdims: boolean; selectLast?: boolean };
+  argmin: { axis: number; keepdims: boolean; selectLast?: boolean };
   softmax: { axis: number };
   log_softmax: { axis: number };
   /** Normalises over axes `axis..rank-1`. src: x, then scale and bias when present. */
@@ -63,6 +65,18 @@ export interface OpAttrs extends Record<UnaryOp | BinaryOp, NoAttrs>, Record<Red
    * scale: undefined means 1/sqrt(Dk).
    */
   attention: { causal: boolean; scale: number | undefined; hasMask: boolean };
+
+  // ---- shape values ----
+  /** The values of dims as an i64 tensor ([n], or a scalar when `scalar`): ONNX Shape, Size. */
+  dim_values: { values: readonly Dim[]; scalar: boolean };
+  /** 0, 1, ..., count-1 as `dtype`. */
+  iota: { count: Dim; dtype: DType };
+
+  // [elementwise-family ops]
+  // [conv-family ops]
+  // [attention-family ops]
+  // [quant-rnn-family ops]
+
 }
 
 export type OpKind = keyof OpAttrs;

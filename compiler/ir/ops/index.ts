@@ -8,7 +8,9 @@ import { LAYOUT_OPS } from './layout.js';
 import { MATMUL_OPS } from './matmul.js';
 import { NORMALIZE_OPS } from './normalize.js';
 import { REDUCE_OPS } from './reduce.js';
+import { SHAPE_OPS } from './shape.js';
 import { SOURCE_OPS } from './sources.js';
+// [family imports]
 
 export const OP_INFO: OpTable = {
   ...SOURCE_OPS,
@@ -18,6 +20,8 @@ export const OP_INFO: OpTable = {
   ...NORMALIZE_OPS,
   ...LAYOUT_OPS,
   ...ATTENTION_OPS,
+  ...SHAPE_OPS,
+  // [family tables]
 };
 
 export function opInfo<K extends OpKind>(op: K): OpInfo<K> {

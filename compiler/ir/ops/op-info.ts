@@ -16,7 +16,8 @@ export type OpCategory =
   | 'reduction'
   | 'normalization'
   | 'layout'
-  | 'attention';
+  | 'attention'
+  | 'shape'; // dims as data: dim_values, iota
 
 export interface EvalContext {
   /** The node's output type with every dim evaluated. */

@@ -136,6 +136,16 @@ const CASES: Partial<Record<OpKind, Case>> = {
     expect: ([x]) => { const v = toNumbers(x!); return [v[6]!, v[7]!, v[0]!, v[1]!, v[2]!, v[3]!]; },
   },
   expand: { build: (b, input) => b.op('expand', [input('f32', [1, 2])], { shape: dims([3, 2]) }), expect: ([x]) => { const v = toNumbers(x!); return [...v, ...v, ...v]; } },
+  // ---- ONNX importer families add their op cases below, each under its own marker ----
+  // [elementwise-family cases]
+  // [conv-family cases]
+  // [attention-family cases]
+  // [quant-rnn-family cases]
+  dim_values: {
+    build: (b, input) => b.op('mul', [b.op('dim_values', [], { values: [input('f32', [3, 4]).shape[1]!, constDim(7)], scalar: false }), b.constant(tensor('i64', [2], [2, 3]))], {}),
+    expect: () => [8, 21],
+  },
+  iota: { build: (b) => b.op('iota', [], { count: constDim(5), dtype: 'f32' }), expect: () => [0, 1, 2, 3, 4] },
   attention: {
     build: (b, input) => b.op('attention', [input('f32', [2, 1, 2]), input('f32', [1, 2, 2]), input('f32', [1, 2, 2])], { causal: false, scale: 0.5, hasMask: false }),
     expect: ([q, k, v]) => {

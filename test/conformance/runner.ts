@@ -1,0 +1,142 @@
+// Runs the ONNX project's backend node tests (../shared/onnx-node-tests) through the importer
+// and a target, and compares outputs as the ONNX backend runner does: same count, shapes and
+// dtypes, then |actual - expected| <= atol + rtol * |expected| elementwise, NaN equal to NaN.
+// Every non-pass carries its reason.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DiagnosticError, formatDiagnostic, type Diagnostic } from '../../compiler/diagnostics/diagnostic.js';
+import { importOnnx } from '../../compiler/import/onnx/index.js';
+import { interpret } from '../../compiler/interpret/interpreter.js';
+import { getNumber, type Tensor } from '../../compiler/interpret/tensor.js';
+import { readTensorProto } from '../../compiler/io/tensor-proto.js';
+
+export const NODE_TESTS_DIR = resolve(import.meta.dirname, '../../../shared/onnx-node-tests');
+
+export interface NodeTestEntry {
+  readonly name: string;
+  readonly op_under_test: string;
+  readonly expanded: boolean;
+  readonly opset: number;
+  readonly inputs: readonly { name: string; file: string }[];
+  readonly outputs: readonly { name: string; file: string }[];
+}
+
+export type Status = 'pass' | 'fail' | 'unsupported';
+
+export interface NodeTestResult {
+  readonly name: string;
+  readonly op: string;
+  readonly expanded: boolean;
+  readonly status: Status;
+  /** Why it did not pass (empty for a pass). */
+  readonly reason: string;
+  /** Graph inputs fixed to the test's values at import (shape-like inputs). */
+  readonly frozen: readonly string[];
+}
+
+export const RTOL = 1e-3;
+export const ATOL = 1e-7;
+
+/** Diagnostic codes that mean "sluice does not do this yet" rather than "sluice got it wrong". */
+const UNSUPPORTED_CODES = new Set([3002, 3005, 3006, 3011, 3016]);
+
+export function loadIndex(): NodeTestEntry[] {
+  return (JSON.parse(readFileSync(join(NODE_TESTS_DIR, 'index.json'), 'utf8')) as { tests: NodeTestEntry[] }).tests;
+}
+
+function oneLine(d: Diagnostic): string {
+  return formatDiagnostic(d).split('\n')[0]!.replace(/^.*?: (error|warning) /, '');
+}
+
+export function compareOutput(name: string, actual: Tensor, expected: Tensor): string | undefined {
+  if (actual.shape.length !== expected.shape.length || actual.shape.some((d, i) => d !== expected.shape[i])) {
+    return `output '${name}' has shape [${actual.shape.join(', ')}], expected [${expected.shape.join(', ')}]`;
+  }
+  if (actual.dtype !== expected.dtype) return `output '${name}' is ${actual.dtype}, expected ${expected.dtype}`;
+  let worst = -1, worstExcess = 0;
+  for (let i = 0; i < expected.data.length; i++) {
+    const a = getNumber(actual, i), e = getNumber(expected, i);
+    if (Number.isNaN(a) && Number.isNaN(e)) continue;
+    if (a === e) continue;
+    const excess = Math.abs(a - e) - (ATOL + RTOL * Math.abs(e));
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) {
+      worst = i;
+      worstExcess = Number.isNaN(excess) ? Infinity : excess;
+    }
+  }
+  if (worst < 0) return undefined;
+  return `output '${name}' differs at element ${worst}: got ${getNumber(actual, worst)}, expected ${getNumber(expected, worst)}`;
+}
+
+function readInputs(entry: NodeTestEntry, dir: string): Map<string, Tensor> {
+  const inputs = new Map<string, Tensor>();
+  for (const input of entry.inputs) {
+    const file = join(dir, input.file);
+    inputs.set(input.name, readTensorProto(readFileSync(file), file));
+  }
+  return inputs;
+}
+
+function isUnsupported(diags: readonly Diagnostic[]): boolean {
+  const errors = diags.filter((d) => d.severity === 'error');
+  return errors.length > 0 && errors.every((d) => UNSUPPORTED_CODES.has(d.code));
+}
+
+/**
+ * Imports the test's model. Many node tests pass what real models keep as constants (a
+ * Reshape shape, Slice bounds, Resize scales) as graph inputs; sluice needs those at import
+ * time, so when the plain import asks for a constant (SL3014), the test is imported again with
+ * its integer inputs, then all its inputs, fixed to the test's values, and says so.
+ */
+function importTest(bytes: Uint8Array, path: string, dir: string, inputs: ReadonlyMap<string, Tensor>) {
+  const plain = importOnnx(bytes, path, { baseDir: dir });
+  if (plain.graph || !plain.diagnostics.some((d) => d.code === 3014)) return { ...plain, frozen: [] as string[] };
+  const integer = new Map([...inputs].filter(([, t]) => t.dtype === 'i64' || t.dtype === 'i32'));
+  for (const frozen of [integer, new Map(inputs)]) {
+    const again = importOnnx(bytes, path, { baseDir: dir, constantInputs: frozen });
+    if (again.graph || !again.diagnostics.some((d) => d.code === 3014) || frozen.size === inputs.size) return { ...again, frozen: [...frozen.keys()] };
+  }
+  return { ...plain, frozen: [] as string[] };
+}
+
+export function runNodeTest(entry: NodeTestEntry): NodeTestResult {
+  const dir = join(NODE_TESTS_DIR, entry.name);
+  let frozen: string[] = [];
+  const base = { name: entry.name, op: entry.op_under_test, expanded: entry.expanded };
+  const modelPath = join(dir, 'model.onnx');
+  try {
+    const given = readInputs(entry, dir);
+    const imported = importTest(readFileSync(modelPath), modelPath, dir, given);
+    frozen = imported.frozen;
+    const { graph, diagnostics } = imported;
+    if (!graph) {
+      const errors = diagnostics.filter((d) => d.severity === 'error');
+      return { ...base, frozen, status: isUnsupported(diagnostics) ? 'unsupported' : 'fail', reason: errors.map(oneLine).join('; ') || 'import failed without a diagnostic' };
+    }
+    const inputs = new Map([...given].filter(([name]) => graph.inputs.some((i) => i.attrs.name === name)));
+    const { outputs } = interpret(graph, inputs);
+    const problems: string[] = [];
+    entry.outputs.forEach((o) => {
+      const actual = outputs.get(o.name);
+      if (!actual) {
+        problems.push(`output '${o.name}' is missing`);
+        return;
+      }
+      const file = join(dir, o.file);
+      const problem = compareOutput(o.name, actual, readTensorProto(readFileSync(file), file));
+      if (problem) problems.push(problem);
+    });
+    return { ...base, frozen, status: problems.length ? 'fail' : 'pass', reason: problems.join('; ') };
+  } catch (e) {
+    if (e instanceof DiagnosticError) {
+      return { ...base, frozen, status: isUnsupported(e.diagnostics) ? 'unsupported' : 'fail', reason: e.diagnostics.map(oneLine).join('; ') };
+    }
+    const err = e as Error;
+    return { ...base, frozen, status: 'fail', reason: `crash: ${err.message}${err.stack ? ` (${err.stack.split('\n')[1]?.trim() ?? ''})` : ''}` };
+  }
+}
+
+export function nodeTestsPresent(): boolean {
+  return existsSync(join(NODE_TESTS_DIR, 'index.json'));
+}
