@@ -11,7 +11,8 @@ import { printGraph } from '../compiler/ir/printer.js';
 import { readTensorFile, readBytes, writeNpyFile } from '../compiler/io/files.js';
 import { readSafetensors } from '../compiler/io/safetensors.js';
 import type { Tensor } from '../compiler/interpret/tensor.js';
-import { describeCheck, describeTensor } from './format.js';
+import { describeCheck, describeOnnxModel, describeTensor } from './format.js';
+import { loadOnnx } from '../compiler/import/onnx/index.js';
 import { progressBar } from './progress.js';
 
 /** Weights files larger than this are refused before reading. */
@@ -148,6 +149,16 @@ interface InspectFlags {
 }
 
 function inspectCommand(modelPath: string, flags: InspectFlags): number {
+  if (modelPath.toLowerCase().endsWith('.onnx')) {
+    // For ONNX, the model's own facts come first, and they are shown even when the import fails.
+    const { graph, diagnostics, summary } = loadOnnx(modelPath);
+    if (summary) process.stdout.write(`${describeOnnxModel(modelPath, summary, graph)}\n`);
+    if (!graph) throw new DiagnosticError(diagnostics);
+    const compiled = compile(graph, { stopAfter: flags.after ?? passNames()[passNames().length - 1], verify: flags.verify });
+    process.stdout.write(`\n${printGraph(compiled.graph)}\n`);
+    if (flags.timings) for (const t of compiled.timings) process.stderr.write(`${t.name}: ${t.ms.toFixed(2)} ms\n`);
+    return 0;
+  }
   const compiled = compile(modelPath, { stopAfter: flags.after ?? passNames()[passNames().length - 1], verify: flags.verify });
   process.stdout.write(`${printGraph(compiled.graph)}\n`);
   if (flags.timings) for (const t of compiled.timings) process.stderr.write(`${t.name}: ${t.ms.toFixed(2)} ms\n`);

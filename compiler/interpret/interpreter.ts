@@ -15,6 +15,8 @@ import type { Tensor } from './tensor.js';
 export interface InterpretOptions {
   /** Explicit dim values (`--dim S=128`); others come from input shapes and defaults. */
   readonly dims?: ReadonlyMap<string, number>;
+  /** Refuse any intermediate larger than this (elements × 8 bytes); default 4 GiB. */
+  readonly maxTensorBytes?: number;
   /** Called after each node with (nodes done, nodes in all), for progress bars. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -69,6 +71,7 @@ export function interpret(
   }
   if (problems.length) throw new DiagnosticError(problems);
 
+  const maxBytes = options.maxTensorBytes ?? 4 * 1024 ** 3;
   const order = topoOrder(graph);
   // Free each intermediate after its last use, so big graphs fit in memory.
   const remainingUses = new Map<Node, number>();
@@ -79,6 +82,10 @@ export function interpret(
   for (const [index, n] of order.entries()) {
     options.onProgress?.(index, order.length);
     const shape = n.shape.map(dim);
+    const elements = shape.reduce((a, d) => a * d, 1);
+    if (elements * 8 > maxBytes) {
+      throw new DiagnosticError([diag('hugeTensor', graph.spans.get(n), `the result of ${n.op} with shape [${shape.join(', ')}]`, elements * 8, maxBytes)]);
+    }
     const value = evaluateNode(graph, n, shape, values, inputs, weights, env, dim);
     checkResult(n, value, shape);
     values.set(n, value);

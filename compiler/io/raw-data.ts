@@ -2,24 +2,22 @@
 // element bytes <-> host tensor storage, shape checks that refuse hostile sizes before any
 // allocation, and the one way a reader reports a bad file (a `badFile` diagnostic).
 //
-// A "wire type" is an element type as stored in a file. It is one of our dtypes, or a float
-// type we only read and widen or narrow to f32 on the way in (f64, bf16).
+// File layout per dtype (`DTYPES[dtype].bits` per element, little-endian):
+//   f64 f32 i64 u64 i32 u32 i16 u16 i8 u8   the plain IEEE / two's complement bytes
+//   f16 bf16                                16-bit patterns
+//   f8e4m3fn f8e4m3fnuz f8e5m2 f8e5m2fnuz f8e8m0   one byte each, the format's bit pattern
+//   i4 u4 f4e2m1                            two per byte, the first in the low nibble
+//   i2 u2                                   four per byte, the first in the lowest two bits
+//   bool                                    one byte; any nonzero byte reads as true
+// A packed tensor whose count does not fill the last byte pads it with zero bits (written) or
+// ignores the padding (read).
 
 import { DiagnosticError, diag } from '../diagnostics/diagnostic.js';
-import { DTYPES, type DType } from '../ir/dtype.js';
-import { fromHalfBits, toHalfBits, type Tensor, type TensorData } from '../interpret/tensor.js';
-
-export type WireType = DType | 'f64' | 'bf16';
-
-/** Bytes per element of each wire type. */
-export const WIRE_BYTES: Readonly<Record<WireType, number>> = {
-  f32: 4, f16: 2, i32: 4, i64: 8, i8: 1, u8: 1, bool: 1, f64: 8, bf16: 2,
-};
-
-/** The dtype a wire type is held in once read. */
-export function wireDType(w: WireType): DType {
-  return w === 'f64' || w === 'bf16' ? 'f32' : w;
-}
+import { DTYPES, packedBytes, type DType } from '../ir/dtype.js';
+import {
+  bitsToValueTable, floatToBits, fromHalfBits, hostBytes, isBigIntData, toBf16Bits, toHalfBits, type Tensor,
+  type TensorData,
+} from '../interpret/tensor.js';
 
 /** Refuse any single tensor whose declared size is over this many bytes (4 GiB). */
 export const DEFAULT_MAX_TENSOR_BYTES = 4 * 1024 ** 3;
@@ -43,7 +41,7 @@ export function formatShape(shape: readonly number[]): string {
  * and that the tensor fits in `maxBytes` of host storage. Nothing is allocated before this.
  * `what` names the tensor in the hugeTensor diagnostic (the path, or `path: name`).
  */
-export function checkedSize(shape: readonly unknown[], wire: WireType, path: string, maxBytes: number, what: string = path): number {
+export function checkedSize(shape: readonly unknown[], dtype: DType, path: string, maxBytes: number, what: string = path): number {
   for (const d of shape) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
       failFile(path, `shape [${shape.map(String).join(', ')}] has a dimension that is not a non-negative integer`);
@@ -51,8 +49,7 @@ export function checkedSize(shape: readonly unknown[], wire: WireType, path: str
   }
   let size = 1;
   for (const d of shape as number[]) size *= d; // a float product: huge shapes stay huge, never wrap
-  const perElement = Math.max(WIRE_BYTES[wire], DTYPES[wireDType(wire)].bytes);
-  const bytes = size * perElement;
+  const bytes = size * hostBytes(dtype); // host storage is never smaller than the file's
   if (bytes > maxBytes) {
     throw new DiagnosticError([diag('hugeTensor', undefined, what, bytes.toLocaleString('en-US'), maxBytes.toLocaleString('en-US'))]);
   }
@@ -95,53 +92,151 @@ export function halfBitsToStorage(bits: ArrayLike<number>): Float32Array {
   return out;
 }
 
+/** bfloat16 bit patterns (one per element) to bf16 storage: the top half of an f32, exactly. */
+export function bf16BitsToStorage(bits: ArrayLike<number>): Float32Array {
+  const u32 = new Uint32Array(bits.length);
+  for (let i = 0; i < u32.length; i++) u32[i] = (bits[i]! & 0xffff) << 16;
+  return new Float32Array(u32.buffer);
+}
+
 /**
- * Decodes `count` packed little-endian elements of `wire` type. The caller has checked that
- * `bytes.length === count * WIRE_BYTES[wire]`. Bool bytes other than 0 read as true.
+ * Bit patterns of a dtype (one per element, in the low bits of each number) to host storage:
+ * float patterns become their values, integer patterns are sign-extended or masked to the
+ * dtype's width (16- and 32-bit ones by the typed-array store), bool patterns other than 0
+ * become 1; f32 and f64 take the numbers as values. i64/u64 patterns do not fit in numbers.
  */
-export function decodeLittleEndian(wire: WireType, bytes: Uint8Array, count: number): TensorData {
-  if (bytes.length !== count * WIRE_BYTES[wire]) {
-    throw new Error(`decodeLittleEndian: ${bytes.length} bytes for ${count} ${wire} elements`);
+export function bitsToStorage(dtype: DType, bits: ArrayLike<number>): TensorData {
+  const n = bits.length;
+  switch (dtype) {
+    case 'f16': return halfBitsToStorage(bits);
+    case 'bf16': return bf16BitsToStorage(bits);
+    case 'f8e4m3fn': case 'f8e4m3fnuz': case 'f8e5m2': case 'f8e5m2fnuz': case 'f8e8m0': case 'f4e2m1': {
+      const table = bitsToValueTable(dtype);
+      const mask = table.length - 1;
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = table[bits[i]! & mask]!;
+      return out;
+    }
+    case 'i8': case 'i4': case 'i2': {
+      const shift = 32 - DTYPES[dtype].bits;
+      const out = new Int8Array(n);
+      for (let i = 0; i < n; i++) out[i] = (bits[i]! << shift) >> shift;
+      return out;
+    }
+    case 'u8': case 'u4': case 'u2': {
+      const mask = (1 << DTYPES[dtype].bits) - 1;
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = bits[i]! & mask;
+      return out;
+    }
+    case 'bool': {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = bits[i] ? 1 : 0;
+      return out;
+    }
+    case 'i16': return Int16Array.from(bits);
+    case 'u16': return Uint16Array.from(bits);
+    case 'i32': return Int32Array.from(bits);
+    case 'u32': return Uint32Array.from(bits);
+    case 'f32': return Float32Array.from(bits);
+    case 'f64': return Float64Array.from(bits);
+    case 'i64': case 'u64':
+      throw new Error(`bitsToStorage: ${dtype} patterns do not fit in numbers`);
   }
-  const buf = hostOrderCopy(bytes, WIRE_BYTES[wire]);
-  switch (wire) {
+}
+
+/** `count` packed `bitsPer`-bit fields of `bytes`, lowest bits first (the padding is ignored). */
+export function unpackBits(bytes: Uint8Array, count: number, bitsPer: 2 | 4): Uint8Array {
+  const perByte = 8 / bitsPer;
+  const mask = (1 << bitsPer) - 1;
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) out[i] = (bytes[Math.floor(i / perByte)]! >>> ((i % perByte) * bitsPer)) & mask;
+  return out;
+}
+
+/** `fields` (the low `bitsPer` bits of each) packed lowest bits first; the last byte's padding is 0. */
+export function packBits(fields: ArrayLike<number>, bitsPer: 2 | 4): Uint8Array {
+  const perByte = 8 / bitsPer;
+  const mask = (1 << bitsPer) - 1;
+  const out = new Uint8Array(Math.ceil(fields.length / perByte));
+  for (let i = 0; i < fields.length; i++) out[Math.floor(i / perByte)]! |= (fields[i]! & mask) << ((i % perByte) * bitsPer);
+  return out;
+}
+
+/**
+ * Decodes `count` packed little-endian elements of `dtype` (see the header for the layouts).
+ * The caller has checked that `bytes.length === packedBytes(dtype, count)`.
+ */
+export function decodeLittleEndian(dtype: DType, bytes: Uint8Array, count: number): TensorData {
+  if (bytes.length !== packedBytes(dtype, count)) {
+    throw new Error(`decodeLittleEndian: ${bytes.length} bytes for ${count} ${dtype} elements`);
+  }
+  const bits = DTYPES[dtype].bits;
+  if (bits < 8) return bitsToStorage(dtype, unpackBits(bytes, count, bits as 2 | 4));
+  const buf = hostOrderCopy(bytes, bits / 8);
+  switch (dtype) {
+    case 'f64': return new Float64Array(buf);
     case 'f32': return new Float32Array(buf);
     case 'f16': return halfBitsToStorage(new Uint16Array(buf));
-    case 'bf16': {
-      const u16 = new Uint16Array(buf);
-      const u32 = new Uint32Array(count);
-      for (let i = 0; i < count; i++) u32[i] = u16[i]! << 16;
-      return new Float32Array(u32.buffer);
-    }
-    case 'f64': return Float32Array.from(new Float64Array(buf)); // rounds to nearest f32
-    case 'i32': return new Int32Array(buf);
+    case 'bf16': return bf16BitsToStorage(new Uint16Array(buf));
     case 'i64': return new BigInt64Array(buf);
+    case 'u64': return new BigUint64Array(buf);
+    case 'i32': return new Int32Array(buf);
+    case 'u32': return new Uint32Array(buf);
+    case 'i16': return new Int16Array(buf);
+    case 'u16': return new Uint16Array(buf);
     case 'i8': return new Int8Array(buf);
     case 'u8': return new Uint8Array(buf);
-    case 'bool': {
-      const u8 = new Uint8Array(buf);
-      for (let i = 0; i < count; i++) u8[i] = u8[i] ? 1 : 0;
-      return u8;
-    }
+    default: return bitsToStorage(dtype, new Uint8Array(buf)); // fp8 patterns, bool bytes
   }
 }
 
 // ---- storage -> bytes --------------------------------------------------------------------------
 
-/** The tensor's elements packed little-endian in its dtype's file layout (f16 as half bits). */
-export function encodeLittleEndian(t: Tensor): Uint8Array {
+/**
+ * The bit pattern of every element (one per number) for dtypes whose storage holds values
+ * rather than patterns: the reduced floats, the sub-byte integers (two's complement in the low
+ * bits) and bool. Undefined for the others, whose storage bytes are the file bytes.
+ */
+export function storageToBits(t: Tensor): Uint8Array | Uint16Array | undefined {
   const d = t.data;
-  if (t.dtype === 'f16') {
-    const bits = new Uint16Array(d.length);
-    for (let i = 0; i < bits.length; i++) bits[i] = toHalfBits(Number(d[i]));
-    return leBytes(bits, 2);
+  if (isBigIntData(d)) return undefined;
+  const n = d.length;
+  switch (t.dtype) {
+    case 'f16': case 'bf16': {
+      const out = new Uint16Array(n);
+      const toBits = t.dtype === 'f16' ? toHalfBits : toBf16Bits;
+      for (let i = 0; i < n; i++) out[i] = toBits(d[i]!);
+      return out;
+    }
+    case 'f8e4m3fn': case 'f8e4m3fnuz': case 'f8e5m2': case 'f8e5m2fnuz': case 'f8e8m0': case 'f4e2m1': {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = floatToBits(t.dtype, d[i]!);
+      return out;
+    }
+    case 'i4': case 'u4': case 'i2': case 'u2': {
+      const mask = (1 << DTYPES[t.dtype].bits) - 1;
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = d[i]! & mask;
+      return out;
+    }
+    case 'bool': {
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) out[i] = d[i] ? 1 : 0;
+      return out;
+    }
+    default:
+      return undefined;
   }
-  if (t.dtype === 'bool') {
-    const out = new Uint8Array(d.length);
-    for (let i = 0; i < out.length; i++) out[i] = d[i] ? 1 : 0;
-    return out;
-  }
-  return leBytes(d, DTYPES[t.dtype].bytes);
+}
+
+/** The tensor's elements packed little-endian in its dtype's file layout (see the header). */
+export function encodeLittleEndian(t: Tensor): Uint8Array {
+  const bits = DTYPES[t.dtype].bits;
+  const patterns = storageToBits(t);
+  if (bits < 8) return packBits(patterns!, bits as 2 | 4);
+  if (patterns !== undefined) return leBytes(patterns, bits / 8);
+  return leBytes(t.data, bits / 8);
 }
 
 function leBytes(d: TensorData | Uint16Array, itemBytes: number): Uint8Array {

@@ -1,28 +1,31 @@
 // ONNX TensorProto files (the .pb tensors of the ONNX backend test suite), decoded with the
 // protobufjs code of the `onnx-proto` package.
 //
-// Data types read: float(1) uint8(2) int8(3) int32(6) int64(7) bool(9) float16(10). The payload
-// comes from `raw_data` (packed little-endian) when present, otherwise from the typed field:
-// `float_data` for float; `int32_data` for int32, int8, uint8, bool and float16 bit patterns;
-// `int64_data` for int64. Anything else (other types, external data, a size mismatch) is a
-// badFile diagnostic. Writing always uses `raw_data`.
+// Data types read: every dtype of ours (`DTYPES[dtype].onnx`); string, complex and unknown
+// numbers are refused. The payload comes from `raw_data` (packed little-endian, see
+// raw-data.ts; sub-byte types two or four per byte) when present, otherwise from the typed
+// field onnx.proto names for the type:
+//   float_data   f32
+//   double_data  f64
+//   int32_data   i32 i16 i8 u16 u8 bool, f16/bf16/fp8 bit patterns (one element each), and
+//                i4/u4/f4e2m1 (two elements) and i2/u2 (four elements) packed into one byte each
+//   int64_data   i64
+//   uint64_data  u32 u64
+// Anything else (external data, a size mismatch) is a badFile diagnostic. Writing always uses
+// `raw_data`.
 
 import onnxProto from 'onnx-proto';
-import type { DType } from '../ir/dtype.js';
-import { allocData, type Tensor, type TensorData } from '../interpret/tensor.js';
+import { DTYPES, dtypeFromOnnx, packedBytes, type DType } from '../ir/dtype.js';
+import type { Tensor, TensorData } from '../interpret/tensor.js';
 import {
-  DEFAULT_MAX_TENSOR_BYTES, WIRE_BYTES, checkedSize, decodeLittleEndian, encodeLittleEndian, failFile,
-  formatShape, halfBitsToStorage, type ReadOptions,
+  DEFAULT_MAX_TENSOR_BYTES, bitsToStorage, checkedSize, decodeLittleEndian, encodeLittleEndian, failFile, formatShape,
+  type ReadOptions,
 } from './raw-data.js';
 
 const { onnx } = onnxProto;
 
-/** TensorProto.DataType numbers of the types we read, and back. */
-const FROM_ONNX: Readonly<Record<number, DType>> = { 1: 'f32', 2: 'u8', 3: 'i8', 6: 'i32', 7: 'i64', 9: 'bool', 10: 'f16' };
-const TO_ONNX: Readonly<Record<DType, number>> = { f32: 1, u8: 2, i8: 3, i32: 6, i64: 7, bool: 9, f16: 10 };
-
 /** ONNX's names for every DataType number, for messages (onnx-proto stops at 16). */
-const ONNX_TYPE_NAMES = [
+export const ONNX_TYPE_NAMES: readonly string[] = [
   'undefined', 'float', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'int64', 'string', 'bool', 'float16',
   'double', 'uint32', 'uint64', 'complex64', 'complex128', 'bfloat16', 'float8e4m3fn', 'float8e4m3fnuz',
   'float8e5m2', 'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1', 'float8e8m0', 'uint2', 'int2',
@@ -46,7 +49,7 @@ export function readTensorProto(bytes: Uint8Array, path: string, opts: ReadOptio
     failFile(path, `not a valid ONNX TensorProto (${e instanceof Error ? e.message : String(e)})`);
   }
   const typeNumber = proto.dataType;
-  const dtype = FROM_ONNX[typeNumber];
+  const dtype = dtypeFromOnnx(typeNumber);
   if (dtype === undefined) {
     const name = ONNX_TYPE_NAMES[typeNumber] ?? 'unknown';
     failFile(path, `data type ${typeNumber} (${name}) is not supported`);
@@ -65,7 +68,7 @@ export function readTensorProto(bytes: Uint8Array, path: string, opts: ReadOptio
 }
 
 function fromRawData(raw: Uint8Array, dtype: DType, size: number, shape: readonly number[], path: string): TensorData {
-  const expected = size * WIRE_BYTES[dtype];
+  const expected = packedBytes(dtype, size);
   if (raw.length !== expected) {
     failFile(path, `raw_data is ${raw.length} bytes, but shape ${formatShape(shape)} of ${dtype} needs ${expected} bytes`);
   }
@@ -74,34 +77,41 @@ function fromRawData(raw: Uint8Array, dtype: DType, size: number, shape: readonl
 
 function fromTypedField(proto: InstanceType<typeof onnx.TensorProto>, dtype: DType, size: number, shape: readonly number[], path: string): TensorData {
   const [field, values] = typedField(proto, dtype);
-  if (values.length !== size) {
-    failFile(path, `${field} holds ${values.length} values, but shape ${formatShape(shape)} needs ${size}`);
+  const bits = DTYPES[dtype].bits;
+  // int32_data holds one packed byte per entry for the sub-byte types.
+  const entries = bits < 8 ? packedBytes(dtype, size) : size;
+  if (values.length !== entries) {
+    const what = bits < 8 ? `${entries} (packed bytes of ${size} elements)` : String(entries);
+    failFile(path, `${field} holds ${values.length} values, but shape ${formatShape(shape)} needs ${what}`);
   }
   switch (dtype) {
-    case 'f16': return halfBitsToStorage(values as number[]);
-    case 'i64': {
-      const out = new BigInt64Array(size);
-      for (let i = 0; i < size; i++) out[i] = BigInt.asIntN(64, int64ToBigInt(values[i] as Int64));
+    case 'i64': case 'u64': {
+      const out = dtype === 'i64' ? new BigInt64Array(size) : new BigUint64Array(size);
+      for (let i = 0; i < size; i++) out[i] = int64ToBigInt(values[i] as Int64); // the store wraps modulo 2^64
       return out;
     }
-    case 'bool': {
-      const out = new Uint8Array(size);
-      for (let i = 0; i < size; i++) out[i] = values[i] ? 1 : 0;
+    case 'u32': {
+      const out = new Uint32Array(size);
+      for (let i = 0; i < size; i++) out[i] = Number(BigInt.asUintN(32, int64ToBigInt(values[i] as Int64)));
       return out;
     }
-    case 'f32': case 'i32': case 'i8': case 'u8': {
-      const out = allocData(dtype, size) as Float32Array | Int32Array | Int8Array | Uint8Array;
-      for (let i = 0; i < size; i++) out[i] = values[i] as number; // int8/uint8 wrap like a C cast
-      return out;
-    }
+    case 'i4': case 'u4': case 'f4e2m1': case 'i2': case 'u2':
+      return decodeLittleEndian(dtype, Uint8Array.from(values as number[]), size); // entries wrap to bytes
+    default:
+      return bitsToStorage(dtype, values as number[]);
   }
 }
 
 function typedField(proto: InstanceType<typeof onnx.TensorProto>, dtype: DType): [string, readonly (number | Int64)[]] {
   switch (dtype) {
     case 'f32': return ['float_data', proto.floatData];
+    case 'f64': return ['double_data', proto.doubleData];
     case 'i64': return ['int64_data', proto.int64Data as Int64[]];
-    case 'f16': case 'i32': case 'i8': case 'u8': case 'bool': return ['int32_data', proto.int32Data];
+    case 'u32': case 'u64': return ['uint64_data', proto.uint64Data as Int64[]];
+    case 'i32': case 'i16': case 'i8': case 'i4': case 'i2':
+    case 'u16': case 'u8': case 'u4': case 'u2': case 'bool':
+    case 'f16': case 'bf16': case 'f8e4m3fn': case 'f8e4m3fnuz': case 'f8e5m2': case 'f8e5m2fnuz': case 'f8e8m0': case 'f4e2m1':
+      return ['int32_data', proto.int32Data];
   }
 }
 
@@ -110,7 +120,7 @@ export function encodeTensorProto(t: Tensor, name: string): Uint8Array {
   return onnx.TensorProto.encode({
     name,
     dims: [...t.shape],
-    dataType: TO_ONNX[t.dtype],
+    dataType: DTYPES[t.dtype].onnx,
     rawData: encodeLittleEndian(t),
   }).finish();
 }

@@ -73,6 +73,7 @@ export interface OpAttrs extends Record<UnaryOp | BinaryOp, NoAttrs>, Record<Red
   iota: { count: Dim; dtype: DType };
 
   // [elementwise-family ops]
+  // [reduce-family ops]
   // [conv-family ops]
   // [attention-family ops]
   // [quant-rnn-family ops]

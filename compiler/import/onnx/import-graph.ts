@@ -100,15 +100,18 @@ export function importModel(model: ModelProto, path: string, options: ImportOpti
   const fileSpan = (node: string, op: string): Span => ({ kind: 'node', file: path, node, op });
   for (const [domain, version] of opsets) {
     const known = isDefaultDomain(domain) ? DEFAULT_DOMAIN_OPSETS : KNOWN_DOMAINS[domain];
-    const usedBy = summary.ops.find((o) => o.domain === (domain || 'ai.onnx'));
-    if (!known) {
-      if (usedBy) diagnostics.push(diag('onnxUnknownDomain', fileSpan(usedBy.nodes[0]!, usedBy.op), domain));
-    } else if (version < known.min || version > known.max) {
+    if (known && (version < known.min || version > known.max)) {
       diagnostics.push(diag('onnxUnknownOpset', undefined, version, domain || 'ai.onnx', `${known.min} to ${known.max}`));
     }
   }
+  const unknownDomains = new Set<string>();
   for (const o of summary.ops) {
-    if (o.supported || (!isDefaultDomain(o.domain) && !KNOWN_DOMAINS[o.domain])) continue;
+    if (o.supported) continue;
+    if (!isDefaultDomain(o.domain) && !KNOWN_DOMAINS[o.domain]) {
+      if (!unknownDomains.has(o.domain)) diagnostics.push(diag('onnxUnknownDomain', fileSpan(o.nodes[0]!, o.op), o.domain));
+      unknownDomains.add(o.domain);
+      continue;
+    }
     const shown = o.nodes.slice(0, 5).map((n) => `'${n}'`).join(', ');
     const more = o.nodes.length > 5 ? ` and ${o.nodes.length - 5} more` : '';
     const d = diag('onnxUnsupportedOp', fileSpan(o.nodes[0]!, o.op), converterKey(o.domain, o.op));
@@ -253,7 +256,8 @@ class GraphImporter implements ImportServices {
   private convertNode(node: OnnxNode, span: Span, inputs: (Node | undefined)[], values: ReadonlyMap<string, Node>): (Node | undefined)[] {
     const poison = node.outputs.map(() => this.b.poison());
     if (inputs.some((n) => n !== undefined && isPoison(n))) return poison;
-    const entry = CONVERTERS.get(converterKey(node.domain, node.opType))!;
+    const entry = CONVERTERS.get(converterKey(node.domain, node.opType));
+    if (!entry) throw new Error(`no converter for ${node.opType}: the unsupported-op check should have caught it`);
     const ctx = new ConvertContext(node, this.opsets.get(node.domain) ?? 1, span, inputs, this, values);
     try {
       const outputs = [...entry.convert(ctx)];

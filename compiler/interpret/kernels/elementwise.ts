@@ -1,24 +1,30 @@
 // Elementwise kernels: unary ops, binary ops with NumPy broadcasting, where, cast.
 //
 // Numbers: inputs are read as f64, each op computes in f64 and the result is rounded once on
-// store (see `fromNumbers` for store semantics). Integer semantics are C-like, chosen by the
-// input dtypes (both non-float: i32, i8, u8, bool, i64):
+// store (see `fromNumbers` for store semantics): f64 results are exact IEEE double
+// arithmetic, f32 rounds once, f16/bf16/fp8/f4e2m1 round to their format (fp8 saturating).
+// Integer semantics are C-like, chosen by the input dtypes (both non-float: the signed and
+// unsigned integers of every width, and bool):
 //   add/sub/mul/neg/abs wrap modulo 2^bits of the output dtype (mul through Math.imul, so
-//   i32 products are exact before wrapping) · div truncates toward zero · mod is the
-//   truncated remainder (sign of the dividend, like C `%`) · integer div and mod by zero give
-//   0 (C leaves it undefined) · pow gives an integer: exact by repeated squaring with wrap,
-//   and a negative exponent gives 1/b^|e| truncated (0 unless b is 1 or -1; 0^-e gives 0).
-// i64 runs on BigInt, exact with wrap modulo 2^64, in binary ops (with any integer operand),
-// in the integer-valued unary ops (neg, abs, sign, relu, floor, ceil, round, not) and in
-// casts; other i64 work goes through Number (exact below 2^53).
+//   32-bit products are exact before wrapping; u32 values above 2^31 multiply by their bits)
+//   · div truncates toward zero · mod is the truncated remainder (sign of the dividend, like C
+//   `%`) · integer div and mod by zero give 0 (C leaves it undefined) · pow gives an integer:
+//   exact by repeated squaring with wrap, and a negative exponent gives 1/b^|e| truncated (0
+//   unless b is 1 or -1; 0^-e gives 0).
+// i64 and u64 run on BigInt, exact with wrap modulo 2^64 (u64 compares and divides as
+// unsigned), in binary ops (with any integer operand), in the integer-valued unary ops (neg,
+// abs, sign, relu, floor, ceil, round, not) and in casts; other i64/u64 work goes through
+// Number (exact below 2^53).
 // Floats: IEEE semantics; mod is C fmod (sign of the dividend); max/min propagate NaN; pow
 // follows C pow (pow(1, y) = 1 and pow(x, 0) = 1 even for NaN, pow(-1, ±inf) = 1).
 
 import { DTYPES, type DType } from '../../ir/dtype.js';
 import type { BinaryOp, UnaryOp } from '../../ir/node.js';
-import { allocData, sizeOf, type Tensor } from '../tensor.js';
+import { allocData, isBigIntData, roundHalfEven, sizeOf, type StoreOptions, type Tensor } from '../tensor.js';
 import { broadcastOffsets, broadcastShapes } from './broadcast.js';
-import { fromNumbers, readNumbers } from './storage.js';
+import { fromBigInts, fromNumbers, readBigInts, readNumbers } from './storage.js';
+
+export { roundHalfEven } from '../tensor.js';
 
 /** The IR's unary ops plus the two gelu forms (IR `gelu` with `approximate` none / tanh). */
 export type UnaryKernelOp = UnaryOp | 'gelu_erf' | 'gelu_tanh';
@@ -82,12 +88,6 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
-/** Round half to even (banker's rounding), like C `nearbyint` in the default mode. */
-export function roundHalfEven(x: number): number {
-  if (Math.abs(x % 1) === 0.5) return 2 * Math.round(x / 2);
-  return Math.round(x);
-}
-
 // x · gate(x) with gate(-inf) = 0: the limit is -0, not -inf · 0 = NaN.
 function silu(x: number): number {
   return x === -Infinity ? -0 : x * sigmoid(x);
@@ -149,12 +149,11 @@ const UNARY_I64: Partial<Readonly<Record<UnaryKernelOp, (x: bigint) => bigint>>>
 export function unary(op: UnaryKernelOp, x: Tensor, outDtype: DType = x.dtype): Tensor {
   const n = x.data.length;
   const bigOp = UNARY_I64[op];
-  if (x.data instanceof BigInt64Array && bigOp !== undefined) {
+  if (isBigIntData(x.data) && bigOp !== undefined) {
     const src = x.data;
-    const out = new BigInt64Array(n);
+    const out = new Array<bigint>(n);
     for (let i = 0; i < n; i++) out[i] = bigOp(src[i]!);
-    const t: Tensor = { dtype: 'i64', shape: [...x.shape], data: out };
-    return outDtype === 'i64' ? t : cast(t, outDtype);
+    return fromBigInts(outDtype, x.shape, out);
   }
   const f = UNARY[op];
   const src = readNumbers(x);
@@ -224,7 +223,7 @@ function bigPow(base: bigint, exp: bigint): bigint {
   return result;
 }
 
-/** i64 with i64; results are stored into a BigInt64Array, which wraps modulo 2^64. */
+/** i64/u64 with any integer, on exact BigInt values; the store wraps the results modulo 2^64. */
 const BINARY_I64: Readonly<Record<BinaryOp, (a: bigint, b: bigint) => bigint>> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
@@ -256,15 +255,14 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor, outDtype?: DType): Te
   const ia = broadcastOffsets(a.shape, shape);
   const ib = broadcastOffsets(b.shape, shape);
   const integers = !DTYPES[a.dtype].isFloat && !DTYPES[b.dtype].isFloat;
-  if (integers && (a.dtype === 'i64' || b.dtype === 'i64')) {
-    // Mixed integer operands (the IR gives both one dtype, but be safe): widen to i64.
+  if (integers && (isBigIntData(a.data) || isBigIntData(b.data))) {
+    // Mixed integer operands (the IR gives both one dtype, but be safe) are exact BigInts.
     const f = BINARY_I64[op];
-    const da = asI64(a);
-    const db = asI64(b);
-    const result = new BigInt64Array(n);
+    const da = readBigInts(a);
+    const db = readBigInts(b);
+    const result = new Array<bigint>(n);
     for (let i = 0; i < n; i++) result[i] = f(da[ia[i]!]!, db[ib[i]!]!);
-    const t: Tensor = { dtype: 'i64', shape, data: result };
-    return out === 'i64' ? t : cast(t, out);
+    return fromBigInts(out, shape, result);
   }
   const f = (integers ? BINARY_INT[op] : undefined) ?? BINARY[op];
   const da = readNumbers(a);
@@ -272,10 +270,6 @@ export function binary(op: BinaryOp, a: Tensor, b: Tensor, outDtype?: DType): Te
   const result = new Float64Array(n);
   for (let i = 0; i < n; i++) result[i] = f(da[ia[i]!]!, db[ib[i]!]!);
   return fromNumbers(out, shape, result);
-}
-
-function asI64(t: Tensor): BigInt64Array {
-  return t.data instanceof BigInt64Array ? t.data : (cast(t, 'i64').data as BigInt64Array);
 }
 
 // ---- where and cast ------------------------------------------------------------------------
@@ -290,38 +284,40 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const ib = broadcastOffsets(b.shape, shape);
   const c = readNumbers(cond);
   const data = allocData(a.dtype, n);
-  if (data instanceof BigInt64Array) {
-    const da = a.data as BigInt64Array;
-    const db = b.data as BigInt64Array;
+  if (isBigIntData(data)) {
+    const da = a.data as ArrayLike<bigint>;
+    const db = b.data as ArrayLike<bigint>;
     for (let i = 0; i < n; i++) data[i] = c[ic[i]!] !== 0 ? da[ia[i]!]! : db[ib[i]!]!;
   } else {
-    const da = a.data as Exclude<typeof a.data, BigInt64Array>;
-    const db = b.data as Exclude<typeof b.data, BigInt64Array>;
+    const da = a.data as ArrayLike<number>;
+    const db = b.data as ArrayLike<number>;
     for (let i = 0; i < n; i++) data[i] = c[ic[i]!] !== 0 ? da[ia[i]!]! : db[ib[i]!]!;
   }
   return { dtype: a.dtype, shape, data };
 }
 
+/** ONNX Cast's attributes: `saturate` (fp8 and f8e8m0 targets) and `roundMode` (f8e8m0 targets). */
+export type CastOptions = StoreOptions;
+
 /**
- * `x` converted to `dtype`. float → int truncates toward zero, NaN and ±inf give 0, and
- * out-of-range values wrap modulo 2^bits (not saturating). → bool is `x != 0` (NaN is true).
- * → f16 rounds to nearest even. i64 → narrower ints wraps exactly (BigInt.asIntN).
+ * `x` converted to `dtype`, with ONNX Cast semantics (opset 25):
+ *   float → float   rounds to nearest even straight from the value (no double rounding); f16
+ *                   and bf16 overflow to ±inf; fp8 targets saturate to ±max unless
+ *                   `opts.saturate` is false (then f8e5m2 gives ±inf and the others NaN);
+ *                   f4e2m1 always saturates; f8e8m0 rounds by `opts.roundMode` (default up).
+ *                   See `float-formats.ts` for every special case.
+ *   float → int     truncates toward zero, NaN and ±inf give 0, and out-of-range values wrap
+ *                   modulo 2^bits (not saturating); → i4/u4/i2/u2 rounds half to even first
+ *                   (ONNX int4.md / int2.md: "rounding to the nearest-integer (with ties to
+ *                   even) and truncating"), then wraps, as test_cast_FLOAT_to_INT4 expects.
+ *   int → int       wraps modulo 2^bits of the target (two's complement), exactly for i64/u64.
+ *   int → float     rounds the exact integer once to nearest even (overflow to ±inf, or the
+ *                   fp8 rules above).
+ *   → bool          `x != 0` (NaN is true); bool → anything is 0 or 1.
  */
-export function cast(x: Tensor, dtype: DType): Tensor {
+export function cast(x: Tensor, dtype: DType, opts: CastOptions = {}): Tensor {
   if (x.dtype === dtype) return { dtype, shape: [...x.shape], data: x.data.slice() };
   const src = x.data;
-  if (!(src instanceof BigInt64Array)) return fromNumbers(dtype, x.shape, src);
-  const n = src.length;
-  switch (dtype) {
-    case 'i32': case 'i8': case 'u8': case 'bool': {
-      const data = allocData(dtype, n) as Exclude<ReturnType<typeof allocData>, BigInt64Array>;
-      for (let i = 0; i < n; i++) {
-        const v = src[i]!;
-        data[i] = dtype === 'bool' ? (v !== 0n ? 1 : 0) : Number(BigInt.asIntN(32, v)); // store wraps further
-      }
-      return { dtype, shape: [...x.shape], data };
-    }
-    case 'f32': case 'f16': case 'i64':
-      return fromNumbers(dtype, x.shape, readNumbers(x));
-  }
+  if (isBigIntData(src)) return fromBigInts(dtype, x.shape, src);
+  return fromNumbers(dtype, x.shape, src, opts);
 }

@@ -138,6 +138,7 @@ const CASES: Partial<Record<OpKind, Case>> = {
   expand: { build: (b, input) => b.op('expand', [input('f32', [1, 2])], { shape: dims([3, 2]) }), expect: ([x]) => { const v = toNumbers(x!); return [...v, ...v, ...v]; } },
   // ---- ONNX importer families add their op cases below, each under its own marker ----
   // [elementwise-family cases]
+  // [reduce-family cases]
   // [conv-family cases]
   // [attention-family cases]
   // [quant-rnn-family cases]

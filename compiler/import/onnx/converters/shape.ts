@@ -146,6 +146,7 @@ function Unsqueeze(ctx: ConvertContext): Node[] {
 }
 
 function Concat(ctx: ConvertContext): Node[] {
+  if (ctx.inputCount === 0) ctx.fail('onnxBadInput', 'Concat needs at least one input');
   const inputs = Array.from({ length: ctx.inputCount }, (_, i) => ctx.input(i));
   const rank = inputs[0]!.shape.length;
   const axis = axisOf(ctx, ctx.attrs.required('axis', ctx.attrs.int('axis')), rank);
