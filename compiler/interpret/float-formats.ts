@@ -56,6 +56,9 @@ function floorLog2(a: number): number {
   return exp === 0 ? -1023 : exp - 1023;
 }
 
+/** A quiet NaN with its sign bit set (typed arrays keep NaN signs; plain JS arrays may not). */
+const NEG_NAN = new Float64Array(new BigUint64Array([0xfff8000000000000n]).buffer)[0]!;
+
 /** Whether the sign bit of `v` is set (-0 and -NaN included). */
 function signBit(v: number): boolean {
   F64[0] = v;
@@ -112,7 +115,7 @@ const FORMATS: Readonly<Record<Exclude<ReducedFloat, 'f8e8m0'>, MiniFloat>> = {
 };
 
 function roundMini(f: MiniFloat, v: number, saturate: boolean): number {
-  if (v !== v) return f.specials === 'none' ? -0 : NaN;
+  if (v !== v) return f.specials === 'none' ? -0 : signBit(v) ? NEG_NAN : NaN;
   const a = Math.abs(v);
   let r: number;
   if (a === Infinity) {
@@ -126,7 +129,7 @@ function roundMini(f: MiniFloat, v: number, saturate: boolean): number {
     const clamp = f.overflow === 'clamp' || (f.overflow === 'option' && saturate);
     if (clamp) r = f.max;
     else if (f.specials === 'ieee') r = Infinity;
-    else return NaN;
+    else return v < 0 ? NEG_NAN : NaN; // fn keeps the sign (0xff); fnuz has one NaN (0x80)
   }
   if (r === 0 && f.specials === 'fnuz') return 0;
   return v < 0 || (v === 0 && signBit(v)) ? -r : r;
@@ -159,9 +162,9 @@ function miniValue(f: MiniFloat, bits: number): number {
   const mantMask = (1 << f.mantBits) - 1;
   const e = (bits >>> f.mantBits) & expMask;
   const m = bits & mantMask;
-  if (f.specials === 'ieee' && e === expMask) return m !== 0 ? (negative ? -NaN : NaN) : negative ? -Infinity : Infinity;
-  if (f.specials === 'fn' && e === expMask && m === mantMask) return negative ? -NaN : NaN;
-  if (f.specials === 'fnuz' && bits === 1 << (f.bits - 1)) return NaN;
+  if (f.specials === 'ieee' && e === expMask) return m !== 0 ? (negative ? NEG_NAN : NaN) : negative ? -Infinity : Infinity;
+  if (f.specials === 'fn' && e === expMask && m === mantMask) return negative ? NEG_NAN : NaN;
+  if (f.specials === 'fnuz' && bits === 1 << (f.bits - 1)) return NEG_NAN; // its pattern is -0's: a negative NaN, as ml_dtypes reads it
   const magnitude = e === 0 ? m * 2 ** (1 - f.bias - f.mantBits) : (1 + m / (1 << f.mantBits)) * 2 ** (e - f.bias);
   return negative ? -magnitude : magnitude;
 }

@@ -36,7 +36,7 @@ export function readBytes(path: string, maxFileBytes: number): Uint8Array {
 }
 
 export function writeNpyFile(path: string, t: Tensor): void {
-  const bytes = encodeNpy(t);
+  const bytes = encodeNpy(t, path);
   try {
     writeFileSync(path, bytes);
   } catch (e) {

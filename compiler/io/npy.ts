@@ -4,24 +4,30 @@
 //   | header: a Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
 //   | packed element data
 //
-// Read: descr <f4 <f2 <i4 <i8 |i1 |u1 |b1 (and ? for bool), byte order '<', '=' or '|';
-// <f8 is read and rounded to f32. C order only. Big-endian data, Fortran order, structured
-// and other dtypes are refused with a badFile diagnostic, as is any size inconsistency.
+// Read: descr <f8 <f4 <f2 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1 (and ? for bool), byte order
+// '<', '=' or '|'; each becomes the dtype of that name (f64 stays f64). C order only.
+// Big-endian data, Fortran order, structured and other dtypes are refused with a badFile
+// diagnostic, as is any size inconsistency.
 // Write: version 1.0 (2.0 when the header would not fit), header padded to 64 bytes like numpy.
-
-import { DTYPES } from '../ir/dtype.js';
+// numpy has no bf16, fp8, f4e2m1 or sub-byte integer dtype (ml_dtypes' are not readable by
+// plain numpy), so writing those is refused with a cannotWrite diagnostic rather than silently
+// widened: cast to f32 (or an integer type) first, or save a TensorProto or safetensors file.
+import { DiagnosticError, diag } from '../diagnostics/diagnostic.js';
+import { ALL_DTYPES, DTYPES, packedBytes, type DType } from '../ir/dtype.js';
 import type { Tensor } from '../interpret/tensor.js';
 import {
-  DEFAULT_MAX_TENSOR_BYTES, WIRE_BYTES, checkedSize, decodeLittleEndian, encodeLittleEndian, failFile,
-  formatShape, wireDType, type ReadOptions, type WireType,
+  DEFAULT_MAX_TENSOR_BYTES, checkedSize, decodeLittleEndian, encodeLittleEndian, failFile, formatShape, type ReadOptions,
 } from './raw-data.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-/** descr type codes (without the byte-order character) we read. */
-const DESCR_TYPES: Readonly<Record<string, WireType>> = {
-  f4: 'f32', f2: 'f16', f8: 'f64', i4: 'i32', i8: 'i64', i1: 'i8', u1: 'u8', b1: 'bool', '?': 'bool',
-};
+/** descr type codes (without the byte-order character) we read: every dtype with an npy descr, and '?'. */
+const DESCR_TYPES: Readonly<Record<string, DType>> = Object.fromEntries([
+  ...ALL_DTYPES.flatMap((d) => (DTYPES[d].npy === undefined ? [] : [[DTYPES[d].npy!.slice(1), d] as const])),
+  ['?', 'bool'],
+]);
+
+const SUPPORTED_DESCRS = ALL_DTYPES.flatMap((d) => DTYPES[d].npy ?? []).join(' ');
 
 export function readNpy(bytes: Uint8Array, path: string, opts: ReadOptions = {}): Tensor {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TENSOR_BYTES;
@@ -48,22 +54,31 @@ export function readNpy(bytes: Uint8Array, path: string, opts: ReadOptions = {})
     failFile(path, `the .npy header length ${headerLength} points past the end of the file (${bytes.length} bytes)`);
   }
   const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, dataStart));
-  const { wire, shape } = parseHeader(headerText, path);
+  const { dtype, shape } = parseHeader(headerText, path);
 
-  const size = checkedSize(shape, wire, path, maxBytes);
-  const expected = size * WIRE_BYTES[wire];
+  const size = checkedSize(shape, dtype, path, maxBytes);
+  const expected = packedBytes(dtype, size);
   const actual = bytes.length - dataStart;
   if (actual !== expected) {
-    failFile(path, `the data is ${actual} bytes, but shape ${formatShape(shape)} of ${wire} needs ${expected} bytes`
+    failFile(path, `the data is ${actual} bytes, but shape ${formatShape(shape)} of ${dtype} needs ${expected} bytes`
       + (actual < expected ? ' (the file is truncated)' : ''));
   }
-  const data = decodeLittleEndian(wire, bytes.subarray(dataStart), size);
-  return { dtype: wireDType(wire), shape, data };
+  const data = decodeLittleEndian(dtype, bytes.subarray(dataStart), size);
+  return { dtype, shape, data };
 }
 
-export function encodeNpy(t: Tensor): Uint8Array {
+/**
+ * The .npy bytes of `t`. A dtype numpy has no descr for (bf16, fp8, f4e2m1, i4, u4, i2, u2) is
+ * refused with a cannotWrite diagnostic naming `path` and the dtype.
+ */
+export function encodeNpy(t: Tensor, path = 'the .npy file'): Uint8Array {
+  const descr = DTYPES[t.dtype].npy;
+  if (descr === undefined) {
+    throw new DiagnosticError([diag('cannotWrite', undefined, path,
+      `numpy has no ${t.dtype} dtype, so a .npy file cannot hold this ${t.dtype} tensor; cast it to f32 (or an integer type) first, or save it as an ONNX TensorProto or safetensors file`)]);
+  }
   const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
-  const dict = `{'descr': '${DTYPES[t.dtype].npy}', 'fortran_order': False, 'shape': ${shape}, }`;
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   // numpy pads with spaces and ends with '\n' so the data starts on a 64-byte boundary.
   let prefix = 10;
   let pad = padTo64(prefix + dict.length + 1);
@@ -91,7 +106,7 @@ function padTo64(n: number): number {
 
 // ---- the header dict ----------------------------------------------------------------------------
 
-function parseHeader(text: string, path: string): { wire: WireType; shape: number[] } {
+function parseHeader(text: string, path: string): { dtype: DType; shape: number[] } {
   let value: PyValue;
   try {
     value = parsePyLiteral(text);
@@ -117,20 +132,20 @@ function parseHeader(text: string, path: string): { wire: WireType; shape: numbe
   if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
     failFile(path, `malformed .npy header: shape (${shape.map(String).join(', ')}) must hold non-negative integers`);
   }
-  return { wire: descrType(descr, path), shape: dims };
+  return { dtype: descrType(descr, path), shape: dims };
 }
 
-function descrType(descr: string, path: string): WireType {
+function descrType(descr: string, path: string): DType {
   const order = '<>=|'.includes(descr[0] ?? '') ? descr[0]! : '';
   const code = order === '' ? descr : descr.slice(1);
-  const wire = Object.prototype.hasOwnProperty.call(DESCR_TYPES, code) ? DESCR_TYPES[code]! : undefined;
-  if (wire === undefined) {
-    failFile(path, `dtype '${descr}' is not supported (supported: <f4 <f2 <f8 <i4 <i8 |i1 |u1 |b1)`);
+  const dtype = Object.prototype.hasOwnProperty.call(DESCR_TYPES, code) ? DESCR_TYPES[code]! : undefined;
+  if (dtype === undefined) {
+    failFile(path, `dtype '${descr}' is not supported (supported: ${SUPPORTED_DESCRS})`);
   }
-  if (order === '>' && WIRE_BYTES[wire] > 1) {
+  if (order === '>' && DTYPES[dtype].bits > 8) {
     failFile(path, `big-endian data ('${descr}') is not supported; save a little-endian copy with a.astype('<${code}')`);
   }
-  return wire;
+  return dtype;
 }
 
 // ---- a small parser for the Python literals numpy writes --------------------------------------

@@ -4,14 +4,17 @@
 // hashSeed(seed, 'input', name))`. The generator is xoshiro128** (seeded through splitmix32),
 // so the same seed gives the same data on every platform and Node version.
 //
-//   floats  uniform in [-scale, scale) (scale defaults to 1), rounded to the dtype
+//   floats  uniform in [-scale, scale) (scale defaults to 1, at most the dtype's max), from 24
+//           random bits (53 for f64), rounded to the dtype (f8e8m0, unsigned powers of two,
+//           gets |x| rounded up); a draw that rounds to +scale or beyond is drawn again
 //   signed  integers uniform in [-8, 8)       unsigned  integers uniform in [0, 16)
+//           (i2 in [-2, 2) and u2 in [0, 4): the whole range of a 2-bit type)
 //   bool    true or false with equal odds
 // A non-empty tensor is never all zeros: if the draw is, its first element is set to 1.
 
 import { DiagnosticError, diag } from '../diagnostics/diagnostic.js';
 import { DTYPES, type DType } from '../ir/dtype.js';
-import { allocData, roundToHalf, type Tensor, type TensorData } from '../interpret/tensor.js';
+import { allocData, isBigIntData, isReducedFloat, roundToFloat, type Tensor, type TensorData } from '../interpret/tensor.js';
 import { DEFAULT_MAX_TENSOR_BYTES, checkedSize } from './raw-data.js';
 
 export interface RandomOptions {
@@ -92,24 +95,29 @@ export function randomTensor(dtype: DType, shape: readonly number[], seed: numbe
   const next = rng(seed);
   const data = allocData(dtype, size);
   if (info.isFloat) {
-    const out = data as Float32Array;
-    const round = dtype === 'f16' ? roundToHalf : Math.fround;
+    const out = data as Float32Array | Float64Array;
+    const round = isReducedFloat(dtype) ? (v: number) => roundToFloat(dtype, v) : dtype === 'f32' ? Math.fround : (v: number) => v;
+    const unit = dtype === 'f64'
+      ? (): number => ((next() >>> 5) * 2 ** 26 + (next() >>> 6)) / 2 ** 52 - 1 // 53 random bits: [-1, 1) exactly
+      : (): number => (next() >>> 8) / 2 ** 23 - 1; // 24 random bits: [-1, 1) exactly
     for (let i = 0; i < size; i++) {
       let v: number;
-      do v = round(((next() >>> 8) / 2 ** 23 - 1) * scale); // 24 random bits: [-1, 1) exactly
+      do v = round(unit() * scale);
       while (v >= scale); // rounding to the dtype can reach +scale; draw again
       out[i] = v;
     }
-  } else if (data instanceof BigInt64Array) {
-    for (let i = 0; i < size; i++) data[i] = BigInt((next() >>> 28) - 8);
   } else {
-    const out = data as Int32Array | Int8Array | Uint8Array;
-    const offset = dtype === 'bool' ? 0 : info.isSigned ? -8 : 0;
-    const shift = dtype === 'bool' ? 31 : 28;
-    for (let i = 0; i < size; i++) out[i] = (next() >>> shift) + offset;
+    const bits = Math.min(4, info.bits); // 4 random bits, or the whole range of a 2-bit type
+    const shift = dtype === 'bool' ? 31 : 32 - bits;
+    const offset = dtype === 'bool' || !info.isSigned ? 0 : -(2 ** (bits - 1));
+    if (isBigIntData(data)) {
+      for (let i = 0; i < size; i++) data[i] = BigInt((next() >>> shift) + offset);
+    } else {
+      for (let i = 0; i < size; i++) data[i] = (next() >>> shift) + offset;
+    }
   }
   if (size > 0 && allZero(data)) {
-    if (data instanceof BigInt64Array) data[0] = 1n;
+    if (isBigIntData(data)) data[0] = 1n;
     else data[0] = 1;
   }
   return { dtype, shape: [...shape], data };

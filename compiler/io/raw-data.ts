@@ -193,6 +193,8 @@ export function decodeLittleEndian(dtype: DType, bytes: Uint8Array, count: numbe
 
 // ---- storage -> bytes --------------------------------------------------------------------------
 
+const AS_STORED = { saturate: false } as const;
+
 /**
  * The bit pattern of every element (one per number) for dtypes whose storage holds values
  * rather than patterns: the reduced floats, the sub-byte integers (two's complement in the low
@@ -210,8 +212,9 @@ export function storageToBits(t: Tensor): Uint8Array | Uint16Array | undefined {
       return out;
     }
     case 'f8e4m3fn': case 'f8e4m3fnuz': case 'f8e5m2': case 'f8e5m2fnuz': case 'f8e8m0': case 'f4e2m1': {
+      // Values are already in the format: encode them as they are (no saturation, so an f8e5m2 inf stays inf).
       const out = new Uint8Array(n);
-      for (let i = 0; i < n; i++) out[i] = floatToBits(t.dtype, d[i]!);
+      for (let i = 0; i < n; i++) out[i] = floatToBits(t.dtype, d[i]!, AS_STORED);
       return out;
     }
     case 'i4': case 'u4': case 'i2': case 'u2': {

@@ -4,33 +4,35 @@
 //   JSON: {"<name>": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, ...,
 //          "__metadata__": {"<key>": "<string>"}}        offsets are relative to the buffer
 //
-// Read: F32 F16 I32 I64 I8 U8 BOOL, plus BF16 and F64, which are converted to f32 (bf16 exactly,
-// f64 rounded to nearest). Files are treated as hostile: the header length is bounded and must
+// Read and write: every dtype with a safetensors name (F64 F32 F16 BF16 F8_E4M3 F8_E5M2
+// F8_E8M0 I64 I32 I16 I8 U64 U32 U16 U8 BOOL), each as the dtype of that name (F64 and BF16
+// stay f64 and bf16). Other dtypes (f8e4m3fnuz, f8e5m2fnuz, f4e2m1, i4, u4, i2, u2) have no
+// safetensors name; writing them is refused with a cannotWrite diagnostic. Files are treated as hostile: the header length is bounded and must
 // lie within the file, every tensor's offsets must lie within the buffer, match its dtype and
 // shape, and not overlap another tensor's, and all of it is checked before any tensor is
 // allocated. Every failure is a badFile (or hugeTensor) diagnostic.
 // Write: tensors in the order given, packed back to back; the header is padded with spaces to
 // a multiple of 8 bytes, as the reference implementation does.
 
-import { DTYPES } from '../ir/dtype.js';
+import { DiagnosticError, diag } from '../diagnostics/diagnostic.js';
+import { ALL_DTYPES, DTYPES, packedBytes, type DType } from '../ir/dtype.js';
 import type { Tensor } from '../interpret/tensor.js';
 import {
-  DEFAULT_MAX_TENSOR_BYTES, WIRE_BYTES, checkedSize, decodeLittleEndian, encodeLittleEndian, failFile,
-  formatShape, wireDType, type ReadOptions, type WireType,
+  DEFAULT_MAX_TENSOR_BYTES, checkedSize, decodeLittleEndian, encodeLittleEndian, failFile, formatShape, type ReadOptions,
 } from './raw-data.js';
 
 /** Largest JSON header we parse (the reference implementation allows 100 MB too). */
 export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
 
-const SAFETENSORS_TYPES: Readonly<Record<string, WireType>> = {
-  F32: 'f32', F16: 'f16', I32: 'i32', I64: 'i64', I8: 'i8', U8: 'u8', BOOL: 'bool', BF16: 'bf16', F64: 'f64',
-};
+const SAFETENSORS_TYPES: Readonly<Record<string, DType>> = Object.fromEntries(
+  ALL_DTYPES.flatMap((d) => (DTYPES[d].safetensors === undefined ? [] : [[DTYPES[d].safetensors!, d] as const])),
+);
 
 const METADATA_KEY = '__metadata__';
 
 interface Entry {
   readonly name: string;
-  readonly wire: WireType;
+  readonly dtype: DType;
   readonly shape: number[];
   readonly size: number;
   readonly begin: number;
@@ -69,8 +71,8 @@ export function readSafetensors(bytes: Uint8Array, path: string, opts: ReadOptio
 
   const out = new Map<string, Tensor>();
   for (const e of entries) {
-    const data = decodeLittleEndian(e.wire, bytes.subarray(bufferStart + e.begin, bufferStart + e.end), e.size);
-    out.set(e.name, { dtype: wireDType(e.wire), shape: e.shape, data });
+    const data = decodeLittleEndian(e.dtype, bytes.subarray(bufferStart + e.begin, bufferStart + e.end), e.size);
+    out.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return out;
 }
@@ -94,8 +96,8 @@ function checkEntry(name: string, value: unknown, bufferLength: number, path: st
   if (!isObject(value)) failFile(path, `${where} must be an object with dtype, shape and data_offsets`);
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string') failFile(path, `${where} has no dtype`);
-  const wire = Object.prototype.hasOwnProperty.call(SAFETENSORS_TYPES, dtype) ? SAFETENSORS_TYPES[dtype]! : undefined;
-  if (wire === undefined) {
+  const ours = Object.prototype.hasOwnProperty.call(SAFETENSORS_TYPES, dtype) ? SAFETENSORS_TYPES[dtype]! : undefined;
+  if (ours === undefined) {
     failFile(path, `${where} has dtype ${dtype}, which is not supported (supported: ${Object.keys(SAFETENSORS_TYPES).join(' ')})`);
   }
   if (!Array.isArray(shape) || !shape.every(isIndex)) failFile(path, `${where} has a shape that is not a list of non-negative integers`);
@@ -106,12 +108,12 @@ function checkEntry(name: string, value: unknown, bufferLength: number, path: st
   if (begin > end || end > bufferLength) {
     failFile(path, `${where} has data_offsets [${begin}, ${end}] outside the ${bufferLength}-byte data buffer`);
   }
-  const size = checkedSize(shape, wire, path, maxBytes, `${path}: ${name}`);
-  const expected = size * WIRE_BYTES[wire];
+  const size = checkedSize(shape, ours, path, maxBytes, `${path}: ${name}`);
+  const expected = packedBytes(ours, size);
   if (end - begin !== expected) {
     failFile(path, `${where} has ${end - begin} bytes of data, but shape ${formatShape(shape)} of ${dtype} needs ${expected}`);
   }
-  return { name, wire, shape: [...shape], size, begin, end };
+  return { name, dtype: ours, shape: [...shape], size, begin, end };
 }
 
 function checkNoOverlap(entries: readonly Entry[], path: string): void {
@@ -134,8 +136,13 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, Tensor> | Readonl
   let offset = 0;
   for (const [name, t] of list) {
     if (name === METADATA_KEY) throw new Error(`encodeSafetensors: '${METADATA_KEY}' cannot name a tensor`);
+    const stName = DTYPES[t.dtype].safetensors;
+    if (stName === undefined) {
+      throw new DiagnosticError([diag('cannotWrite', undefined, name,
+        `safetensors has no ${t.dtype} dtype; cast the tensor first, or save it as an ONNX TensorProto`)]);
+    }
     const data = encodeLittleEndian(t);
-    header[name] = { dtype: DTYPES[t.dtype].safetensors, shape: [...t.shape], data_offsets: [offset, offset + data.length] };
+    header[name] = { dtype: stName, shape: [...t.shape], data_offsets: [offset, offset + data.length] };
     chunks.push(data);
     offset += data.length;
   }

@@ -8,6 +8,7 @@ import type { Node, NodeOf } from '../ir/node.js';
 import { rewriteGraph, rule, ruleSet } from '../rewrite/rewrite.js';
 import { sameShape } from '../ir/types.js';
 import { getNumber } from '../interpret/tensor.js';
+import { DTYPES } from '../ir/dtype.js';
 import type { GraphBuilder } from '../ir/builder.js';
 
 /** The value of a constant whose elements are all equal, else undefined. */
@@ -38,7 +39,7 @@ function mulByOne(n: NodeOf<'mul'>): Node | undefined {
 // changes results).
 function addZero(n: NodeOf<'add'>): Node | undefined {
   const [a, b] = n.src;
-  const exact = (c: Node): boolean => splatValue(c) === 0 && (c.dtype === 'f32' || c.dtype === 'f16' ? Object.is(splatValue(c), -0) : true);
+  const exact = (c: Node): boolean => splatValue(c) === 0 && (DTYPES[c.dtype].isFloat ? Object.is(splatValue(c), -0) : true);
   if (exact(b!) && keepsType(n, a!)) return a;
   if (exact(a!) && keepsType(n, b!)) return b;
   return undefined;

@@ -14,6 +14,7 @@ import { interpret } from '../../compiler/interpret/interpreter.js';
 import { toNumbers } from '../../compiler/interpret/tensor.js';
 import { evalDim } from '../../compiler/ir/dim.js';
 import { randomTensor } from '../helpers/random.js';
+import { encodeModel } from '../helpers/onnx-model.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const bin = join(root, 'bin/sluice.js');
@@ -118,7 +119,7 @@ describe('sluice run', () => {
     const unknownDim = sluice(['run', 'examples/mlp.sluice', '--dim', 'Q=3', '--out', join(work, 'q')]);
     expect(unknownDim.stderr).toContain("error SL5010: the model has no dimension named 'Q'");
     const onnx = sluice(['run', 'model.onnx']);
-    expect(onnx.stderr).toContain('error SL3003');
+    expect(onnx.stderr).toContain("error SL5006: cannot read 'model.onnx': no such file");
     const target = sluice(['run', 'examples/mlp.sluice', '--target', 'cuda']);
     expect(target.code).toBe(1);
     expect(target.stderr).toContain("unknown target 'cuda' (available: interp)");
@@ -149,6 +150,54 @@ describe('sluice inspect', () => {
     const r = sluice(['inspect', 'examples/mlp.sluice', '--after', 'fuse-everything']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("error SL5016: no pass named 'fuse-everything' (passes: parse, fold-constants, simplify)");
+  });
+});
+
+describe('sluice with ONNX models', () => {
+  it('inspect lists every unsupported op at once, with counts and node names', () => {
+    const file = join(work, 'unsupported.onnx');
+    writeFileSync(file, encodeModel({
+      nodes: [
+        { op: 'Frobnicate', inputs: ['x'], outputs: ['a'], name: 'f1' },
+        { op: 'Frobnicate', inputs: ['a'], outputs: ['b'], name: 'f2' },
+        { op: 'Gribble', inputs: ['b'], outputs: ['c'], name: 'g1' },
+        { op: 'Transpose', inputs: ['c'], outputs: ['y'], name: 't1' },
+      ],
+      inputs: [{ name: 'x', shape: ['N', 3] }],
+      outputs: [{ name: 'y' }],
+    }));
+    const r = sluice(['inspect', file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('ops: 4 nodes of 3 kinds, 2 kinds unsupported');
+    expect(r.stdout).toMatch(/2 {2}Frobnicate +UNSUPPORTED {2}\('f1', 'f2'\)/);
+    expect(r.stdout).toMatch(/1 {2}Gribble +UNSUPPORTED {2}\('g1'\)/);
+    expect(r.stdout).toMatch(/1 {2}Transpose +supported/);
+    expect(r.stderr).toContain("node 'f1' (Frobnicate): error SL3002: unsupported ONNX op 'Frobnicate'");
+    expect(r.stderr).toContain("node 'g1' (Gribble): error SL3002: unsupported ONNX op 'Gribble'");
+    noStackTrace(r.stderr);
+  });
+
+  it('inspect shows symbolic inputs and outputs and the IR; run works on the interpreter', () => {
+    const file = join(work, 'transpose.onnx');
+    writeFileSync(file, encodeModel({
+      nodes: [{ op: 'Transpose', inputs: ['x'], outputs: ['y'], name: 't1', attrs: { perm: [1, 0] } }],
+      inputs: [{ name: 'x', shape: ['batch', 3] }],
+      outputs: [{ name: 'y', shape: [3, 'batch'] }],
+    }));
+    const r = sluice(['inspect', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('symbolic dims: batch');
+    expect(r.stdout).toContain('input  x: f32[batch, 3]');
+    expect(r.stdout).toContain('output y: f32[3, batch]');
+    expect(r.stdout).toContain('= transpose(x) {perm: [1, 0]}');
+    const x = randomTensor('f32', [5, 3], 4);
+    writeFileSync(join(work, 'xt.npy'), encodeNpy(x));
+    const out = join(work, 'onnx-run');
+    const run = sluice(['run', file, '--input', `x=${join(work, 'xt.npy')}`, '--out', out, '--json']);
+    expect(run.code).toBe(0);
+    const y = toNumbers(readNpy(readFileSync(join(out, 'y.npy')), 'y'));
+    const xv = toNumbers(x);
+    expect(y).toEqual(Array.from({ length: 15 }, (_, k) => xv[(k % 5) * 3 + Math.floor(k / 5)]));
   });
 });
 

@@ -34,7 +34,7 @@ describe('one diagnostic per mistake', () => {
     ['SL1111 recursion', model(`${X}\n  fn f(t) = g(t)\n  fn g(t) = f(t)\n  output y = f(x)`), "4:13 SL1111 function 'f' calls itself; functions cannot recurse"],
     ['SL1112 wrong kind of argument', model(`${X}\n  output y = sum(x, keepdims: 1)`), "3:31 SL1112 argument 'keepdims' must be 'true' or 'false', not the number 1"],
     ['SL1112 bad choice', model(`${X}\n  output y = gelu(x, approximate: "fast")`), '3:35 SL1112 argument \'approximate\' must be one of "none" or "tanh", not "fast"'],
-    ['SL1113 unknown dtype', model('  input x: f64[S, D]\n  output y = x'), "2:12 SL1113 unknown dtype 'f64' (expected one of f32, f16, i32, i64, i8, u8, bool)"],
+    ['SL1113 unknown dtype', model('  input x: f128[S, D]\n  output y = x'), "2:12 SL1113 unknown dtype 'f128' (expected one of f32, f16, i32, i64, i8, u8, bool, f64, bf16, f8e4m3fn, f8e4m3fnuz, f8e5m2, f8e5m2fnuz, f8e8m0, f4e2m1, i16, u16, u32, u64, i4, u4, i2, u2)"],
     ['SL1114 unused input', model(`${X}\n  input unused: f32[S]\n  output y = x`), "3:9 SL1114 input 'unused' is never used"],
     ['SL1115 unterminated string', model(`${X}\n  output y = gelu(x, approximate: "tanh)`), '3:35 SL1115 unterminated string'],
     ['SL1116 unknown property', model(`${X}\n  output y = x.shape`), "3:16 SL1116 unknown property '.shape' (the only property is '.T', which swaps the last two axes)"],

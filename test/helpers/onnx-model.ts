@@ -1,5 +1,6 @@
 // Building small ONNX models in tests, with onnx-proto's generated encoder.
 
+import type onnxProto from 'onnx-proto';
 import { onnx } from '../../compiler/import/onnx/proto.js';
 import type { Tensor } from '../../compiler/interpret/tensor.js';
 import { encodeTensorProto } from '../../compiler/io/tensor-proto.js';
@@ -33,7 +34,7 @@ export interface ModelSpec {
   readonly irVersion?: number;
 }
 
-function valueInfo(v: ValueSpec): onnx.IValueInfoProto {
+function valueInfo(v: ValueSpec): onnxProto.onnx.IValueInfoProto {
   return {
     name: v.name,
     type: {
@@ -45,7 +46,7 @@ function valueInfo(v: ValueSpec): onnx.IValueInfoProto {
   };
 }
 
-function attribute(name: string, v: number | number[] | string | Tensor): onnx.IAttributeProto {
+function attribute(name: string, v: number | number[] | string | Tensor): onnxProto.onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (Array.isArray(v)) return v.every(Number.isInteger) ? { name, type: T.INTS, ints: v } : { name, type: T.FLOATS, floats: v };
@@ -53,10 +54,10 @@ function attribute(name: string, v: number | number[] | string | Tensor): onnx.I
   return { name, type: T.TENSOR, t: onnx.TensorProto.decode(encodeTensorProto(v, name)) };
 }
 
-export function modelProto(spec: ModelSpec): onnx.IModelProto {
+export function modelProto(spec: ModelSpec): onnxProto.onnx.IModelProto {
   return {
     irVersion: spec.irVersion ?? 8,
-    opsetImport: spec.opsets ?? [{ domain: '', version: spec.opset ?? 17 }],
+    opsetImport: spec.opsets ? [...spec.opsets] : [{ domain: '', version: spec.opset ?? 17 }],
     producerName: 'sluice-test',
     graph: {
       name: 'test',
@@ -75,7 +76,7 @@ export function modelProto(spec: ModelSpec): onnx.IModelProto {
   };
 }
 
-export function encodeModel(spec: ModelSpec | onnx.IModelProto): Uint8Array {
+export function encodeModel(spec: ModelSpec | onnxProto.onnx.IModelProto): Uint8Array {
   const proto = 'nodes' in spec ? modelProto(spec) : spec;
   return onnx.ModelProto.encode(proto).finish();
 }

@@ -74,6 +74,11 @@ export class ConvertContext {
     return this.inputNodes[i];
   }
 
+  /** The value of any node when known at import time (a subgraph's result, say). */
+  valueOf(node: Node): Tensor | undefined {
+    return this.services.valueOf(node);
+  }
+
   /** The value of input `i` when known at import time. */
   constant(i: number): Tensor | undefined {
     const n = this.inputNodes[i];

@@ -146,9 +146,32 @@ function countOps(graph: GraphProto, opsets: ReadonlyMap<string, number>): OpCou
     .sort((a, b) => b.count - a.count || a.op.localeCompare(b.op));
 }
 
+/**
+ * The names a node's subgraphs read from enclosing scopes (their implicit inputs): every value
+ * a subgraph node uses or a subgraph outputs that the subgraph does not define itself.
+ */
+function outerReads(node: NodeProto): string[] {
+  const reads = new Set<string>();
+  const visit = (g: GraphProto, enclosing: ReadonlySet<string>): void => {
+    const local = new Set(enclosing);
+    for (const v of g.input ?? []) local.add(v.name ?? '');
+    for (const t of g.initializer ?? []) local.add(t.name ?? '');
+    for (const n of g.node ?? []) for (const o of n.output ?? []) local.add(o);
+    for (const n of g.node ?? []) {
+      for (const name of n.input ?? []) if (name !== '' && !local.has(name)) reads.add(name);
+      for (const a of n.attribute ?? []) for (const sub of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) visit(sub, local);
+    }
+    for (const v of g.output ?? []) if (!local.has(v.name ?? '')) reads.add(v.name ?? '');
+  };
+  for (const a of node.attribute ?? []) for (const sub of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) visit(sub, new Set());
+  return [...reads];
+}
+
 function supportedAt(entry: ConverterEntry | undefined, opset: number): boolean {
   return entry !== undefined && opset >= (entry.minOpset ?? 1) && opset <= (entry.maxOpset ?? Infinity);
 }
+
+class SymbolicDim extends Error {}
 
 class GraphImporter implements ImportServices {
   readonly b: GraphBuilder;
@@ -283,6 +306,9 @@ class GraphImporter implements ImportServices {
     const state = new Uint8Array(nodes.length); // 0 new, 1 visiting, 2 done
     const order: number[] = [];
     const reported = new Set<string>();
+    // A node's dependencies: its inputs, and the values its subgraphs (If/Loop bodies) read
+    // from enclosing scopes, which must be converted before it too.
+    const dependencies = nodes.map((n) => [...(n.input ?? []), ...outerReads(n)]);
     for (let start = 0; start < nodes.length; start++) {
       if (state[start]) continue;
       // Iterative DFS over producers (graphs can be deep).
@@ -291,14 +317,16 @@ class GraphImporter implements ImportServices {
       while (stack.length) {
         const top = stack[stack.length - 1]!;
         const [i, k] = top;
-        const ins = nodes[i]!.input ?? [];
+        const ins = dependencies[i]!;
         if (k < ins.length) {
           top[1]++;
           const name = ins[k]!;
           if (name === '' || defined.has(name)) continue;
           const p = producer.get(name);
           if (p === undefined) {
-            if (!this.isOuterScopeValue(name) && !reported.has(name)) {
+            // (a subgraph's unknown value is reported when the subgraph is converted)
+            const explicit = k < (nodes[i]!.input ?? []).length;
+            if (explicit && !this.isOuterScopeValue(name) && !reported.has(name)) {
               reported.add(name);
               this.diagnostics.push(diag('onnxMissingValue', { kind: 'node', file: this.path, node: nodeLabel(nodes[i]!, i), op: nodes[i]!.opType ?? '' }, name));
             }
@@ -344,12 +372,15 @@ class GraphImporter implements ImportServices {
     }
     this.outerScopes.push(scope);
     const before = this.diagnostics.length;
+    const builderBefore = this.b.diagnostics.length;
     try {
       this.convertNodes(graph, values);
     } finally {
       this.outerScopes.pop();
     }
-    if (this.diagnostics.length > before) throw new ConvertError('onnxBadInput', `the subgraph '${graph.name ?? ''}' has errors (above)`);
+    if (this.diagnostics.length > before || this.b.diagnostics.length > builderBefore) {
+      throw new ConvertError('onnxBadInput', `the subgraph '${graph.name ?? ''}' has errors (above)`);
+    }
     return (graph.output ?? []).map((o) => {
       const n = values.get(o.name ?? '');
       if (!n) throw new ConvertError('onnxMissingOutput', o.name ?? '');
@@ -371,8 +402,18 @@ class GraphImporter implements ImportServices {
     if (info.category !== 'source' && info.evaluate && size !== undefined && size <= MAX_FOLD_ELEMENTS) {
       const srcValues = node.src.map((s) => this.valueOf(s));
       if (srcValues.every((v) => v !== undefined)) {
-        const ctx = { dtype: node.dtype, shape: shape as number[], env: new Map<string, number>(), dim: (d: Dim) => constValue(d) ?? NaN };
-        value = info.evaluate(srcValues as Tensor[], node.attrs as never, ctx);
+        // A dim in the attributes that is still symbolic (dim_values of a symbolic shape, a
+        // slice bound) makes the value unknown until run time.
+        const dim = (d: Dim): number => {
+          const v = constValue(d);
+          if (v === undefined) throw new SymbolicDim();
+          return v;
+        };
+        try {
+          value = info.evaluate(srcValues as Tensor[], node.attrs as never, { dtype: node.dtype, shape: shape as number[], env: new Map(), dim });
+        } catch (e) {
+          if (!(e instanceof SymbolicDim)) throw e;
+        }
       }
     }
     this.folded.set(node, value ?? null);

@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { diag, DiagnosticError } from '../../diagnostics/diagnostic.js';
-import type { DType } from '../../ir/dtype.js';
+import { dtypeFromOnnx as dtypeOfOnnx, type DType } from '../../ir/dtype.js';
 import type { Tensor } from '../../interpret/tensor.js';
 import { readTensorProto } from '../../io/tensor-proto.js';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../../io/raw-data.js';
@@ -19,11 +19,9 @@ export interface InitializerOptions {
   readonly maxTensorBytes?: number;
 }
 
-const FROM_ONNX: Readonly<Record<number, DType>> = { 1: 'f32', 2: 'u8', 3: 'i8', 6: 'i32', 7: 'i64', 9: 'bool', 10: 'f16' };
-
-/** Our dtype for an ONNX TensorProto.DataType number, or undefined when unsupported. */
+/** Our dtype for an ONNX TensorProto.DataType number, or undefined when unsupported (the dtype table's). */
 export function dtypeFromOnnx(n: number): DType | undefined {
-  return FROM_ONNX[n];
+  return dtypeOfOnnx(n);
 }
 
 export function onnxTypeName(n: number): string {

@@ -111,9 +111,11 @@ function reduceBigInts(op: ReduceOp, src: ArrayLike<bigint>, target: Int32Array,
 /**
  * Index of the largest (argmax) or smallest (argmin) element along `axis`, as i64; the first
  * occurrence wins, and a NaN counts as beyond every number (the first NaN wins), like NumPy.
+ * With `selectLast` the last occurrence (and the last NaN) wins instead: the lane is scanned
+ * from its end, as ONNX's select_last_index (NumPy argmax of the flipped lane) does.
  * i64 and u64 inputs compare exactly. An empty axis throws.
  */
-export function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number, keepdims: boolean): Tensor {
+export function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number, keepdims: boolean, selectLast = false): Tensor {
   const rank = x.shape.length;
   checkAxis(axis, rank, op);
   const len = x.shape[axis]!;
@@ -127,9 +129,11 @@ export function argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number, keep
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * len * inner + j;
-      let best = src[base]!;
-      let bestIndex = 0;
-      for (let i = 1; i < len && best === best; i++) {
+      const first = selectLast ? len - 1 : 0;
+      let best = src[base + first * inner]!;
+      let bestIndex = first;
+      for (let s = 1; s < len && best === best; s++) {
+        const i = selectLast ? len - 1 - s : s;
         const v = src[base + i * inner]!;
         if (v !== v || (isMax ? v > best : v < best)) {
           best = v;

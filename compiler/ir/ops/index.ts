@@ -11,6 +11,10 @@ import { REDUCE_OPS } from './reduce.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOURCE_OPS } from './sources.js';
 // [family imports]
+import { CONV_OPS } from './conv.js';
+import { QUANTIZE_OPS } from './quantize.js';
+import { RECURRENT_OPS } from './recurrent.js';
+import { SCAN_SELECT_OPS } from './scan-select.js';
 
 export const OP_INFO: OpTable = {
   ...SOURCE_OPS,
@@ -22,6 +26,10 @@ export const OP_INFO: OpTable = {
   ...ATTENTION_OPS,
   ...SHAPE_OPS,
   // [family tables]
+  ...CONV_OPS,
+  ...QUANTIZE_OPS,
+  ...RECURRENT_OPS,
+  ...SCAN_SELECT_OPS,
 };
 
 export function opInfo<K extends OpKind>(op: K): OpInfo<K> {

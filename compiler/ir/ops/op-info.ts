@@ -17,6 +17,7 @@ export type OpCategory =
   | 'normalization'
   | 'layout'
   | 'attention'
+  | 'recurrent' // rnn: LSTM, GRU and RNN cells run over a sequence
   | 'shape'; // dims as data: dim_values, iota
 
 export interface EvalContext {

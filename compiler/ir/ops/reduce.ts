@@ -46,7 +46,7 @@ function argOp(op: 'argmax' | 'argmin'): OpInfo<'argmax' | 'argmin'> {
       checkAxes(op, x!, [attrs.axis]);
       return { dtype: 'i64', shape: reducedShape(x!.shape, [attrs.axis], attrs.keepdims) };
     },
-    evaluate: ([x], attrs) => argReduce(op, x!, attrs.axis, attrs.keepdims),
+    evaluate: ([x], attrs) => argReduce(op, x!, attrs.axis, attrs.keepdims, attrs.selectLast ?? false),
   };
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { DiagnosticError } from '../../../compiler/diagnostics/diagnostic.js';
-import type { DType } from '../../../compiler/ir/dtype.js';
+import { DTYPES, type DType } from '../../../compiler/ir/dtype.js';
 import type { Tensor } from '../../../compiler/interpret/tensor.js';
 import { hashSeed, randomTensor } from '../../../compiler/io/random.js';
 
@@ -15,9 +15,9 @@ export const ONNX_NODE_TESTS = path.resolve(REPO_ROOT, '../shared/onnx-node-test
 /** Awkward shapes every format must round-trip: scalar, unit, odd, wide, long. */
 export const SHAPES: readonly (readonly number[])[] = [[], [1], [7], [3, 129], [1000]];
 
-/** Deterministic sample data with both signs (and values up to ±100 for floats). */
+/** Deterministic sample data with both signs (and values up to ±100 for floats, ±6 for f4e2m1). */
 export function sample(dtype: DType, shape: readonly number[]): Tensor {
-  return randomTensor(dtype, shape, hashSeed('io-test', dtype, shape.join('x')), { scale: 100 });
+  return randomTensor(dtype, shape, hashSeed('io-test', dtype, shape.join('x')), { scale: Math.min(100, DTYPES[dtype].max) });
 }
 
 /** Same dtype, shape, storage type and bytes (so NaN payloads and -0 count). */

@@ -139,6 +139,18 @@ const CASES: Partial<Record<OpKind, Case>> = {
   // ---- ONNX importer families add their op cases below, each under its own marker ----
   // [elementwise-family cases]
   // [reduce-family cases]
+  cumsum: {
+    build: (b, input) => b.op('cumsum', [input('f32', [2, 3])], { axis: 1, exclusive: true, reverse: true }),
+    expect: ([x]) => { const v = toNumbers(x!); return [0, 1].flatMap((r) => [0, 1, 2].map((c) => f32(v.slice(r * 3 + c + 1, r * 3 + 3).reduce((s, u) => s + u, 0)))); },
+  },
+  topk: {
+    build: (b, input) => b.op('topk', [input('f32', [2, 5])], { axis: 1, k: constDim(2), largest: false, sorted: true, output: 'indices' }),
+    expect: ([x]) => { const v = toNumbers(x!); return [0, 1].flatMap((r) => [0, 1, 2, 3, 4].sort((i, j) => v[r * 5 + i]! - v[r * 5 + j]!).slice(0, 2)); },
+  },
+  einsum: {
+    build: (b, input) => b.op('einsum', [input('f32', [2, 3]), input('f32', [4, 3])], { equation: 'ij,kj->ik' }),
+    expect: ([a, c]) => { const av = toNumbers(a!), cv = toNumbers(c!); return [0, 1].flatMap((i) => [0, 1, 2, 3].map((k) => f32([0, 1, 2].reduce((s, j) => s + av[i * 3 + j]! * cv[k * 3 + j]!, 0)))); },
+  },
   // [conv-family cases]
   // [attention-family cases]
   // [quant-rnn-family cases]

@@ -236,3 +236,124 @@ describe('cast', () => {
     expect(toNumbers(cast(cast(x, 'f32'), 'i32'))).toEqual(toNumbers(x));
   });
 });
+
+describe('the wider dtype set', () => {
+  const big = (t: Tensor): bigint[] => [...(t.data as BigInt64Array | BigUint64Array)];
+
+  it('wraps u32 add, sub and mul modulo 2^32, and divides as unsigned', () => {
+    const a = tensor('u32', [4], [4294967295, 3, 2 ** 31, 4000000000]);
+    const b = tensor('u32', [4], [1, 5, 2, 3]);
+    expect(toNumbers(binary('add', a, b))).toEqual([0, 8, 2 ** 31 + 2, 4000000003]);
+    expect(toNumbers(binary('sub', a, b))).toEqual([4294967294, 4294967294, 2 ** 31 - 2, 3999999997]);
+    expect(toNumbers(binary('mul', a, b))).toEqual([4294967295, 15, 0, 3410065408]);
+    expect(toNumbers(binary('div', a, b))).toEqual([4294967295, 0, 2 ** 30, 1333333333]);
+    expect(toNumbers(binary('gt', a, b))).toEqual([1, 0, 1, 1]);
+    expect(toNumbers(binary('pow', tensor('u32', [1], [3]), tensor('u32', [1], [21])))).toEqual([10460353203 % 2 ** 32]);
+  });
+
+  it('wraps i16 and u16 like C', () => {
+    expect(toNumbers(binary('add', tensor('i16', [2], [32767, -32768]), tensor('i16', [2], [1, -1])))).toEqual([-32768, 32767]);
+    expect(toNumbers(binary('mul', tensor('i16', [1], [300]), tensor('i16', [1], [300])))).toEqual([90000 - 65536]);
+    expect(toNumbers(binary('sub', tensor('u16', [2], [0, 5]), tensor('u16', [2], [1, 7])))).toEqual([65535, 65534]);
+    expect(toNumbers(unary('neg', tensor('u16', [2], [1, 0])))).toEqual([65535, 0]);
+  });
+
+  it('keeps u64 exact with wrap modulo 2^64, comparing and dividing as unsigned', () => {
+    const max = 2n ** 64n - 1n;
+    const a = tensor('u64', [4], [max, 2n ** 63n, 3n, 2n ** 53n + 1n]);
+    const b = tensor('u64', [4], [1n, 2n, 5n, 2n]);
+    expect(big(binary('add', a, b))).toEqual([0n, 2n ** 63n + 2n, 8n, 2n ** 53n + 3n]);
+    expect(big(binary('sub', a, b))).toEqual([max - 1n, 2n ** 63n - 2n, max - 1n, 2n ** 53n - 1n]);
+    expect(big(binary('mul', a, b))).toEqual([max, 0n, 15n, 2n ** 54n + 2n]);
+    expect(big(binary('div', a, b))).toEqual([max, 2n ** 62n, 0n, 2n ** 52n]);
+    expect(big(binary('mod', a, b))).toEqual([0n, 0n, 3n, 1n]);
+    expect(big(binary('max', a, b))).toEqual([max, 2n ** 63n, 5n, 2n ** 53n + 1n]);
+    expect(toNumbers(binary('gt', a, b))).toEqual([1, 1, 0, 1]);
+    expect(binary('add', a, b).data).toBeInstanceOf(BigUint64Array);
+    expect(big(unary('neg', tensor('u64', [2], [1n, 0n])))).toEqual([max, 0n]);
+  });
+
+  it('computes f64 in f64: 0.1 + 0.2 is not rounded through f32', () => {
+    const s = binary('add', tensor('f64', [1], [0.1]), tensor('f64', [1], [0.2]));
+    expect(s.dtype).toBe('f64');
+    expect(s.data).toBeInstanceOf(Float64Array);
+    expect(toNumbers(s)).toEqual([0.30000000000000004]);
+    expect(toNumbers(binary('add', f32([0.1]), f32([0.2])))).toEqual([Math.fround(Math.fround(0.1) + Math.fround(0.2))]);
+    expect(toNumbers(unary('exp', tensor('f64', [1], [1])))).toEqual([Math.E]);
+    expect(toNumbers(binary('div', tensor('f64', [1], [1]), tensor('f64', [1], [3])))).toEqual([1 / 3]);
+  });
+
+  it('rounds bf16 and fp8 results on store, fp8 saturating', () => {
+    expect(toNumbers(binary('add', tensor('bf16', [1], [1]), tensor('bf16', [1], [2 ** -8 + 2 ** -9])))).toEqual([1 + 2 ** -7]);
+    expect(toNumbers(binary('mul', tensor('f8e4m3fn', [2], [448, 3]), tensor('f8e4m3fn', [2], [2, 0.3125])))).toEqual([448, 0.9375]);
+    expect(toNumbers(binary('mul', tensor('f8e5m2', [1], [57344]), tensor('f8e5m2', [1], [2])))).toEqual([57344]);
+    expect(toNumbers(binary('add', tensor('f4e2m1', [2], [4, 1]), tensor('f4e2m1', [2], [4, 1.5])))).toEqual([6, 2]);
+  });
+
+  it('wraps the sub-byte integers', () => {
+    expect(toNumbers(binary('add', tensor('i4', [3], [7, -8, 3]), tensor('i4', [3], [1, -1, 2])))).toEqual([-8, 7, 5]);
+    expect(toNumbers(binary('mul', tensor('u4', [2], [15, 4]), tensor('u4', [2], [15, 4])))).toEqual([1, 0]);
+    expect(toNumbers(binary('add', tensor('i2', [4], [1, -2, -1, 0]), tensor('i2', [4], [1, -1, -1, 1])))).toEqual([-2, 1, -2, 1]);
+    expect(toNumbers(binary('sub', tensor('u2', [2], [0, 3]), tensor('u2', [2], [1, 1])))).toEqual([3, 2]);
+  });
+
+  it('moves every dtype through where exactly', () => {
+    const c = tensor('bool', [2], [1, 0]);
+    expect(big(where(c, tensor('u64', [2], [2n ** 64n - 1n, 1n]), tensor('u64', [2], [5n, 2n ** 63n])))).toEqual([2n ** 64n - 1n, 2n ** 63n]);
+    expect(toNumbers(where(c, tensor('f64', [2], [0.1, 0.2]), tensor('f64', [2], [0.3, 0.4])))).toEqual([0.1, 0.4]);
+  });
+});
+
+describe('cast between the wider dtypes (ONNX Cast semantics)', () => {
+  const big = (t: Tensor): bigint[] => [...(t.data as BigInt64Array | BigUint64Array)];
+
+  it('float → int truncates and wraps; → 4- and 2-bit ints round half to even, then wrap', () => {
+    expect(toNumbers(cast(f32([2.7, -2.7, 70000, -1]), 'u16'))).toEqual([2, 65534, 70000 - 65536, 65535]);
+    expect(toNumbers(cast(f32([2.7, -2.7, -1, 5e9]), 'u32'))).toEqual([2, 4294967294, 4294967295, 5e9 - 2 ** 32]);
+    expect(big(cast(tensor('f64', [3], [-1, 2 ** 64 + 4096, 1.5]), 'u64'))).toEqual([2n ** 64n - 1n, 4096n, 1n]);
+    expect(toNumbers(cast(f32([2.5, 3.5, -2.5, 7.6, 8, -9, 15, NaN]), 'i4'))).toEqual([2, 4, -2, -8, -8, 7, -1, 0]);
+    expect(toNumbers(cast(f32([2.5, 3.5, -1, 16, 17.5]), 'u4'))).toEqual([2, 4, 15, 0, 2]);
+    expect(toNumbers(cast(f32([-3, -2, 1.5, 2, 3]), 'i2'))).toEqual([1, -2, -2, -2, -1]);
+    expect(toNumbers(cast(f32([-3, -1, 2.5, 4]), 'u2'))).toEqual([1, 3, 2, 0]);
+  });
+
+  it('int → int wraps (two\'s complement), exactly from u64 and i64', () => {
+    expect(toNumbers(cast(tensor('u64', [3], [2n ** 64n - 1n, 2n ** 32n + 7n, 2n ** 63n]), 'i32'))).toEqual([-1, 7, 0]);
+    expect(toNumbers(cast(tensor('i64', [2], [-1n, 2n ** 40n + 9n]), 'u16'))).toEqual([65535, 9]);
+    expect(big(cast(tensor('i64', [2], [-1n, -(2n ** 63n)]), 'u64'))).toEqual([2n ** 64n - 1n, 2n ** 63n]);
+    expect(big(cast(tensor('u64', [1], [2n ** 64n - 2n]), 'i64'))).toEqual([-2n]);
+    expect(toNumbers(cast(tensor('u32', [2], [4294967295, 200]), 'i8'))).toEqual([-1, -56]);
+    expect(toNumbers(cast(tensor('i8', [3], [-1, 9, -9]), 'i4'))).toEqual([-1, -7, 7]);
+    expect(toNumbers(cast(tensor('i4', [2], [-8, 7]), 'u2'))).toEqual([0, 3]);
+  });
+
+  it('int → float rounds the exact integer once (no double rounding through f64)', () => {
+    // 2^60 + 2^36 + 1 lies just above the f32 half-way point 2^60 + 2^36; Number() alone would
+    // land on the tie and round to even (2^60).
+    expect(toNumbers(cast(tensor('u64', [1], [2n ** 60n + 2n ** 36n + 1n]), 'f32'))).toEqual([2 ** 60 + 2 ** 37]);
+    expect(toNumbers(cast(tensor('u64', [1], [2n ** 60n + 2n ** 36n]), 'f32'))).toEqual([2 ** 60]);
+    expect(toNumbers(cast(tensor('u64', [1], [2n ** 64n - 1n]), 'f64'))).toEqual([2 ** 64]);
+    expect(toNumbers(cast(tensor('u32', [1], [70000]), 'f16'))).toEqual([Infinity]);
+    expect(toNumbers(cast(tensor('i32', [2], [1000, -1000]), 'f8e4m3fn'))).toEqual([448, -448]);
+    expect(toNumbers(cast(tensor('i32', [1], [1000]), 'f8e4m3fn', { saturate: false }))).toEqual([NaN]);
+  });
+
+  it('float → float goes straight from the value; saturate and round_mode pass through', () => {
+    expect(toNumbers(cast(tensor('f64', [1], [1 + 2 ** -11 + 2 ** -40]), 'f16'))).toEqual([1 + 2 ** -10]);
+    expect(toNumbers(cast(tensor('f64', [2], [1e300, -1e-300]), 'f32'))).toEqual([Infinity, -0]);
+    expect(toNumbers(cast(f32([1e6]), 'f8e5m2', { saturate: false }))).toEqual([Infinity]);
+    expect(toNumbers(cast(f32([1e6]), 'f8e5m2'))).toEqual([57344]);
+    expect(toNumbers(cast(f32([1.1, 3]), 'f8e8m0', { roundMode: 'down' }))).toEqual([1, 2]);
+    expect(toNumbers(cast(f32([1.1, 3]), 'f8e8m0'))).toEqual([2, 4]);
+    expect(toNumbers(cast(tensor('f8e4m3fnuz', [2], [240, -0.5]), 'f8e5m2'))).toEqual([256, -0.5]); // 240 is a tie between 224 and 256
+    expect(toNumbers(cast(tensor('bf16', [1], [2 ** 100]), 'f16'))).toEqual([Infinity]);
+    expect(cast(tensor('f16', [1], [1]), 'f64').data).toBeInstanceOf(Float64Array);
+  });
+
+  it('→ bool is != 0 (NaN true); bool → anything is 0 or 1', () => {
+    expect(toNumbers(cast(tensor('f8e5m2', [3], [0, -0, NaN]), 'bool'))).toEqual([0, 0, 1]);
+    expect(toNumbers(cast(tensor('u64', [2], [0n, 2n ** 64n - 1n]), 'bool'))).toEqual([0, 1]);
+    expect(big(cast(tensor('bool', [2], [1, 0]), 'u64'))).toEqual([1n, 0n]);
+    expect(toNumbers(cast(tensor('bool', [2], [1, 0]), 'f8e8m0'))).toEqual([1, 2 ** -127]);
+  });
+});

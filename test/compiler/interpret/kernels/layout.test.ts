@@ -142,3 +142,15 @@ describe('expand', () => {
     expect(() => expand(tensor('f32', [2, 3]), [2, 1])).toThrow(/broadcast/);
   });
 });
+
+describe('layout moves every dtype exactly', () => {
+  it('u64, f64 and sub-byte types through transpose, concat, gather and expand', () => {
+    const u = tensor('u64', [2, 2], [2n ** 64n - 1n, 1n, 2n, 2n ** 63n]);
+    expect([...transpose(u, [1, 0]).data]).toEqual([2n ** 64n - 1n, 2n, 1n, 2n ** 63n]);
+    expect([...concat([u, u], 0).data].slice(4)).toEqual([2n ** 64n - 1n, 1n, 2n, 2n ** 63n]);
+    const f = tensor('f64', [3], [0.1, 0.2, 0.3]);
+    expect(toNumbers(gather(f, tensor('i64', [2], [2, 0]), 0))).toEqual([0.3, 0.1]);
+    expect(toNumbers(expand(tensor('i4', [1], [-8]), [3]))).toEqual([-8, -8, -8]);
+    expect(concat([tensor('f8e5m2', [1], [1]), tensor('f8e5m2', [1], [2])], 0).dtype).toBe('f8e5m2');
+  });
+});

@@ -111,3 +111,13 @@ describe('matmul', () => {
     expect(() => matmul(tensor('f32', [2, 3]), tensor('f32', [2, 3]))).toThrow(/inner dims/);
   });
 });
+
+describe('matmul on the wider dtypes', () => {
+  it('keeps f64 in f64 and wraps integer products on store', () => {
+    const p = matmul(tensor('f64', [1, 2], [0.1, 0.2]), tensor('f64', [2, 1], [0.3, 0.7]));
+    expect(p.data).toBeInstanceOf(Float64Array);
+    expect(toNumbers(p)).toEqual([0.1 * 0.3 + 0.2 * 0.7]);
+    expect(toNumbers(matmul(tensor('u16', [1, 2], [300, 1]), tensor('u16', [2, 1], [300, 7])))).toEqual([(90007) % 65536]);
+    expect(toNumbers(matmul(tensor('bf16', [1, 2], [1, 1]), tensor('bf16', [2, 1], [1, 3 * 2 ** -9])))).toEqual([1 + 2 ** -7]);
+  });
+});

@@ -93,3 +93,15 @@ describe('rmsNorm', () => {
     expectClose(laneSums(y, 7, 129, 1, (v) => (v * v) / 129), new Array(7).fill(1), 1e-5);
   });
 });
+
+describe('normalizations on f64', () => {
+  it('compute and keep f64', () => {
+    const x = tensor('f64', [3], [0.1, 0.2, 0.3]);
+    const s = softmax(x, 0);
+    expect(s.data).toBeInstanceOf(Float64Array);
+    const e = [0.1, 0.2, 0.3].map((v) => Math.exp(v - 0.3));
+    const total = e[0]! + e[1]! + e[2]!;
+    expect(toNumbers(s)).toEqual(e.map((v) => v / total));
+    expect(layerNorm(x, undefined, undefined, 0, 1e-5).dtype).toBe('f64');
+  });
+});

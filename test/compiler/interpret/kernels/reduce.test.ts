@@ -108,3 +108,32 @@ describe('argmax / argmin', () => {
     idx.forEach((j, i) => expect(r.data[i * 129 + j]).toBe(max[i]));
   });
 });
+
+describe('reduce on the wider dtypes', () => {
+  const big = (t: { data: unknown }): bigint[] => [...(t.data as BigInt64Array | BigUint64Array)];
+
+  it('reduces i64 and u64 exactly, beyond 2^53, wrapping modulo 2^64', () => {
+    const u = tensor('u64', [2, 2], [2n ** 64n - 1n, 2n ** 64n - 2n, 2n ** 53n + 1n, 2n]);
+    expect(big(reduce('reduce_max', u, [1], false))).toEqual([2n ** 64n - 1n, 2n ** 53n + 1n]);
+    expect(big(reduce('reduce_min', u, [1], false))).toEqual([2n ** 64n - 2n, 2n]);
+    expect(big(reduce('reduce_sum', u, [1], false))).toEqual([2n ** 64n - 3n, 2n ** 53n + 3n]);
+    expect(big(reduce('reduce_prod', u, [0], false))).toEqual([2n ** 64n - 2n ** 53n - 1n, 2n ** 64n - 4n]);
+    expect(big(reduce('reduce_mean', tensor('i64', [3], [2n ** 60n, 2n ** 60n, -1n]), [0], false))).toEqual([(2n ** 61n - 1n) / 3n]);
+    expect(toNumbers(argmax(u, 1, false))).toEqual([0, 0]);
+    expect(toNumbers(argmin(tensor('u64', [3], [2n ** 64n - 1n, 2n ** 64n - 3n, 2n ** 64n - 2n]), 0, false))).toEqual([1]);
+    expect(() => reduce('reduce_max', tensor('u64', [0, 2]), [0], false)).toThrow();
+    expect(big(reduce('reduce_sum', tensor('i64', [0, 2]), [0], false))).toEqual([0n, 0n]);
+  });
+
+  it('wraps u32, i16 and sub-byte products and sums on store', () => {
+    expect(toNumbers(reduce('reduce_prod', tensor('u32', [2], [65536, 65537]), [0], false))).toEqual([65536]);
+    expect(toNumbers(reduce('reduce_sum', tensor('i16', [2], [32767, 2]), [0], false))).toEqual([-32767]);
+    expect(toNumbers(reduce('reduce_sum', tensor('i4', [3], [7, 7, 7]), [0], false))).toEqual([5]);
+  });
+
+  it('sums f64 in f64 and keeps it', () => {
+    const s = reduce('reduce_sum', tensor('f64', [3], [0.1, 0.2, 0.3]), [0], false);
+    expect(s.data).toBeInstanceOf(Float64Array);
+    expect(toNumbers(s)).toEqual([0.1 + 0.2 + 0.3]);
+  });
+});

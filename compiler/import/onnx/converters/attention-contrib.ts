@@ -1,0 +1,285 @@
+// ONNX Runtime's attention contrib ops (domain com.microsoft), as its CPU kernels compute them:
+// MultiHeadAttention, GroupQueryAttention and RotaryEmbedding. Parts whose meaning depends on
+// run-time buffer sharing (past_sequence_length, shared KV buffers, beam-search cache
+// indirection), quantized KV caches and packed (ragged) batches are refused with
+// onnxUnsupportedFeature, naming the input or attribute.
+
+import { constDim, constValue, mulDim, subDim, type Dim } from '../../../ir/dim.js';
+import { DTYPES } from '../../../ir/dtype.js';
+import type { Node } from '../../../ir/node.js';
+import type { ConvertContext } from '../context.js';
+import {
+  allowBoth, appendToCache, exactDiv, keysBelow, mergeHeads, positions, requireConst, scaledDotProductAttention, splitHeads,
+  type AttentionMask,
+} from './attention-core.js';
+import { cacheAt, rotate } from './rotary.js';
+
+function flag(ctx: ConvertContext, name: string, fallback = 0): boolean {
+  const v = ctx.attrs.int(name, fallback);
+  if (v !== 0 && v !== 1) ctx.fail('onnxBadAttribute', `attribute '${name}' must be 0 or 1, got ${v}`);
+  return v === 1;
+}
+
+function positive(ctx: ConvertContext, name: string): number {
+  const v = ctx.attrs.required(name, ctx.attrs.int(name));
+  if (v <= 0) ctx.fail('onnxBadAttribute', `attribute '${name}' must be positive, got ${v}`);
+  return v;
+}
+
+/** Refuses inputs this importer does not implement, by position and name. */
+function refuseInputs(ctx: ConvertContext, names: Readonly<Record<number, string>>): void {
+  for (const [i, name] of Object.entries(names)) {
+    if (ctx.optionalInput(Number(i)) !== undefined) ctx.fail('onnxUnsupportedFeature', `${ctx.node.opType} input '${name}' is not supported`);
+  }
+}
+
+function refuseOutput(ctx: ConvertContext, index: number, name: string): void {
+  if ((ctx.node.outputs[index] ?? '') !== '') ctx.fail('onnxUnsupportedFeature', `${ctx.node.opType} output '${name}' is not supported`);
+}
+
+function sliceAxis(ctx: ConvertContext, x: Node, axis: number, start: Dim, count: Dim): Node {
+  return ctx.op('slice', [x], { axes: [axis], starts: [start], steps: [1], counts: [count] });
+}
+
+function toI64(ctx: ConvertContext, x: Node): Node {
+  if (!DTYPES[x.dtype].isInt) ctx.fail('onnxBadInput', `${ctx.node.opType} needs integer lengths or positions, got ${x.dtype}`);
+  return x.dtype === 'i64' ? x : ctx.op('cast', [x], { to: 'i64' });
+}
+
+// ---- RotaryEmbedding (com.microsoft) ----
+
+/** cos/sin rows for i64 position ids [B, S], or for positions start + 0..S-1 when ids is [1]. */
+function rowsAt(ctx: ConvertContext, cache: Node, ids: Node, sequence: Dim): Node {
+  if (ids.shape.length === 2) return cacheAt(ctx, cache, ids);
+  if (ids.shape.length !== 1 || constValue(ids.shape[0]!) !== 1) ctx.fail('onnxBadInput', `position_ids must have shape [1] or [batch, sequence], got rank ${ids.shape.length}`);
+  const start = ctx.op('reshape', [toI64(ctx, ids)], { shape: [constDim(1), constDim(1)] });
+  const absolute = ctx.op('add', [start, positions(ctx, sequence, [constDim(1), sequence])], {});
+  return cacheAt(ctx, cache, absolute); // [1, S, half]
+}
+
+function RotaryEmbedding(ctx: ConvertContext): Node[] {
+  const x = ctx.input(0), ids = ctx.input(1), cos = ctx.input(2), sin = ctx.input(3);
+  if (flag(ctx, 'is_packed_batching')) ctx.fail('onnxUnsupportedFeature', 'RotaryEmbedding with is_packed_batching=1 is not supported');
+  const scale = ctx.attrs.float('scale', 1);
+  if (scale !== 1) ctx.fail('onnxUnsupportedFeature', `RotaryEmbedding scale ${scale} is not supported (only 1)`);
+  if (cos.shape.length !== 2) ctx.fail('onnxBadInput', `cos_cache must have rank 2, got rank ${cos.shape.length}`);
+  const rotaryDim = ctx.attrs.int('rotary_embedding_dim', 0) || 2 * requireConst(ctx, cos.shape[1]!, 'the cos_cache width');
+  let x4: Node, headAxis: number, sequence: Dim;
+  if (x.shape.length === 4) {
+    x4 = x; // [B, N, S, H]
+    headAxis = 1;
+    sequence = x.shape[2]!;
+  } else if (x.shape.length === 3) {
+    const [b, s, hidden] = x.shape as [Dim, Dim, Dim];
+    const numHeads = ctx.attrs.int('num_heads', 0);
+    const headSize = numHeads > 0 ? exactDiv(ctx, hidden, constDim(numHeads), 'hidden size over num_heads') : constDim(rotaryDim);
+    x4 = ctx.op('reshape', [x], { shape: [b, s, exactDiv(ctx, hidden, headSize, 'hidden size over the head size'), headSize] });
+    headAxis = 2;
+    sequence = s;
+  } else {
+    return ctx.fail('onnxBadInput', `RotaryEmbedding input must have rank 3 or 4, got rank ${x.shape.length}`);
+  }
+  const at = (cache: Node): Node => ctx.op('unsqueeze', [rowsAt(ctx, cache, ids, sequence)], { axes: [headAxis] });
+  const y = rotate(ctx, x4, at(cos), at(sin), rotaryDim, flag(ctx, 'interleaved'));
+  return [x.shape.length === 4 ? y : ctx.op('reshape', [y], { shape: x.shape })];
+}
+
+// ---- MultiHeadAttention ----
+
+/** Adds the slice [start, start+count) of a 1-D bias to x's last axis. */
+function addBiasPart(ctx: ConvertContext, x: Node, bias: Node | undefined, start: Dim, count: Dim): Node {
+  if (bias === undefined) return x;
+  return ctx.op('add', [x, sliceAxis(ctx, bias, 0, start, count)], {});
+}
+
+/** [B, S, N, parts, H] → part `p` as [B, S, N·H]. */
+function packedPart(ctx: ConvertContext, packed: Node, part: number): Node {
+  const [b, s, n, , h] = packed.shape as [Dim, Dim, Dim, Dim, Dim];
+  const one = sliceAxis(ctx, packed, 3, constDim(part), constDim(1));
+  return ctx.op('reshape', [one], { shape: [b, s, mulDim(n, h)] });
+}
+
+
+/** ONNX Runtime's key_padding_mask as an additive bias (mask_filter_value where padded). */
+function keyPaddingBias(ctx: ConvertContext, mask: Node, batch: Dim, total: Dim, filter: Node): Node {
+  const zero = ctx.scalar(0, filter.dtype);
+  const one = constDim(1);
+  if (mask.shape.length === 1) {
+    if (constValue(mask.shape[0]!) !== undefined && constValue(batch) !== undefined && constValue(mask.shape[0]!) !== constValue(batch)) {
+      ctx.fail('onnxUnsupportedFeature', `key_padding_mask of shape [${mask.shape[0]!.key}] (start/end positions) is not supported; only [batch] lengths`);
+    }
+    return ctx.op('where', [keysBelow(ctx, toI64(ctx, mask), total), zero, filter], {});
+  }
+  const last = mask.shape[mask.shape.length - 1]!;
+  if (constValue(subDim(last, total)) !== 0) ctx.fail('onnxUnsupportedFeature', `key_padding_mask covers ${last.key} keys, the attention has ${total.key}`);
+  const padded = ctx.op('eq', [mask, ctx.scalar(0, mask.dtype)], {});
+  const bias = ctx.op('where', [padded, filter, zero], {});
+  if (mask.shape.length === 2) return ctx.op('reshape', [bias], { shape: [mask.shape[0]!, one, one, last] });
+  if (mask.shape.length === 3) return ctx.op('unsqueeze', [bias], { axes: [1] });
+  return ctx.fail('onnxBadInput', `key_padding_mask must have rank 1, 2 or 3, got rank ${mask.shape.length}`);
+}
+
+function MultiHeadAttention(ctx: ConvertContext): (Node | undefined)[] {
+  refuseInputs(ctx, { 8: 'past_sequence_length', 9: 'cache_indirection' });
+  refuseOutput(ctx, 3, 'qk');
+  const numHeads = positive(ctx, 'num_heads');
+  let query = ctx.input(0);
+  let key = ctx.optionalInput(1), value = ctx.optionalInput(2);
+  const bias = ctx.optionalInput(3);
+  if (query.shape.length === 5) {
+    if (key !== undefined || value !== undefined) ctx.fail('onnxBadInput', 'MultiHeadAttention with packed QKV takes no key or value');
+    [query, key, value] = [packedPart(ctx, query, 0), packedPart(ctx, query, 1), packedPart(ctx, query, 2)];
+  } else if (key !== undefined && key.shape.length === 5) {
+    if (value !== undefined) ctx.fail('onnxBadInput', 'MultiHeadAttention with packed KV takes no value');
+    [key, value] = [packedPart(ctx, key, 0), packedPart(ctx, key, 1)];
+  }
+  if (key === undefined || value === undefined) return ctx.fail('onnxBadInput', 'MultiHeadAttention needs key and value (or packed QKV)');
+  if (query.shape.length !== 3) ctx.fail('onnxBadInput', `MultiHeadAttention query must have rank 3 or 5, got rank ${query.shape.length}`);
+  const hidden = query.shape[2]!;
+  const q = splitHeads(ctx, addBiasPart(ctx, query, bias, constDim(0), hidden), numHeads, 'query');
+  let k: Node, v: Node;
+  const pastKey = ctx.optionalInput(6), pastValue = ctx.optionalInput(7);
+  if ((pastKey === undefined) !== (pastValue === undefined)) ctx.fail('onnxBadInput', 'MultiHeadAttention needs past_key and past_value together');
+  if (key.shape.length === 4) {
+    // key and value are already [B, N, L, H] (a cross-attention cache): no bias, no past.
+    if (value.shape.length !== 4) ctx.fail('onnxBadInput', 'MultiHeadAttention value must have rank 4 when key has');
+    if (bias !== undefined) ctx.fail('onnxUnsupportedFeature', 'MultiHeadAttention bias with rank-4 key and value is not supported');
+    if (pastKey !== undefined) ctx.fail('onnxBadInput', 'MultiHeadAttention takes no past_key with rank-4 key and value');
+    [k, v] = [key, value];
+  } else {
+    const kHidden = key.shape[2]!;
+    k = splitHeads(ctx, addBiasPart(ctx, key, bias, hidden, kHidden), numHeads, 'key');
+    v = splitHeads(ctx, addBiasPart(ctx, value, bias, mulDim(hidden, 2), value.shape[2]!), numHeads, 'value');
+    k = appendToCache(ctx, pastKey, k);
+    v = appendToCache(ctx, pastValue, v);
+  }
+  const batch = q.shape[0]!, sq = q.shape[2]!, total = k.shape[2]!;
+  const filter = ctx.scalar(ctx.attrs.float('mask_filter_value', -10000), q.dtype);
+  let additive: Node | undefined;
+  const add = (b: Node): void => void (additive = additive === undefined ? b : ctx.op('add', [additive, b], {}));
+  const padding = ctx.optionalInput(4);
+  if (padding !== undefined) add(keyPaddingBias(ctx, padding, batch, total, filter));
+  if (flag(ctx, 'unidirectional')) {
+    // key j is visible to query i when j <= i + past (ONNX Runtime adds mask_filter_value elsewhere)
+    const i = positions(ctx, sq, [sq, constDim(1)]);
+    const j = positions(ctx, total, [constDim(1), total]);
+    const past = ctx.dimValues([subDim(total, sq)], true);
+    const visible = ctx.op('le', [j, ctx.op('add', [i, past], {})], {});
+    add(ctx.op('where', [visible, ctx.scalar(0, q.dtype), filter], {}));
+  }
+  const attentionBias = ctx.optionalInput(5);
+  if (attentionBias !== undefined) add(attentionBias);
+  const { y } = scaledDotProductAttention(ctx, q, k, v, { bias: additive }, { scale: ctx.attrs.float('scale') });
+  return [mergeHeads(ctx, y), k, v];
+}
+
+// ---- GroupQueryAttention ----
+
+function GroupQueryAttention(ctx: ConvertContext): (Node | undefined)[] {
+  refuseInputs(ctx, { 11: 'head_sink', 12: 'k_scale', 13: 'v_scale', 14: 'q_norm_weight', 15: 'k_norm_weight' });
+  for (const name of ['sliding_window_cache', 'smooth_softmax']) if (flag(ctx, name)) ctx.fail('onnxUnsupportedFeature', `GroupQueryAttention ${name}=1 is not supported`);
+  for (const name of ['k_quant_type', 'v_quant_type']) {
+    const q = ctx.attrs.string(name, 'NONE');
+    if (q !== 'NONE') ctx.fail('onnxUnsupportedFeature', `GroupQueryAttention ${name}='${q}' (a quantized KV cache) is not supported`);
+  }
+  const qkOutput = ctx.attrs.int('qk_output', 0);
+  if (qkOutput === 1) ctx.fail('onnxUnsupportedFeature', 'GroupQueryAttention qk_output=1 (scores before softmax) is not supported');
+  if (qkOutput !== 0 && qkOutput !== 2) ctx.fail('onnxBadAttribute', `GroupQueryAttention qk_output must be 0, 1 or 2, got ${qkOutput}`);
+  if (qkOutput === 0) refuseOutput(ctx, 3, 'output_qk');
+
+  const numHeads = positive(ctx, 'num_heads'), kvHeads = positive(ctx, 'kv_num_heads');
+  let query = ctx.input(0);
+  let key = ctx.optionalInput(1), value = ctx.optionalInput(2);
+  if (query.shape.length !== 3) ctx.fail('onnxBadInput', `GroupQueryAttention query must have rank 3, got rank ${query.shape.length}`);
+  if (key === undefined) {
+    // packed QKV: [B, S, (N + 2·Nkv)·H]
+    const width = query.shape[2]!;
+    const headSize = exactDiv(ctx, width, constDim(numHeads + 2 * kvHeads), 'packed QKV width over the heads');
+    const qw = mulDim(headSize, numHeads), kw = mulDim(headSize, kvHeads);
+    key = sliceAxis(ctx, query, 2, qw, kw);
+    value = sliceAxis(ctx, query, 2, mulDim(headSize, numHeads + kvHeads), kw);
+    query = sliceAxis(ctx, query, 2, constDim(0), qw);
+  }
+  if (value === undefined) return ctx.fail('onnxBadInput', 'GroupQueryAttention needs value with key');
+  let q = splitHeads(ctx, query, numHeads, 'query');
+  let k = splitHeads(ctx, key, kvHeads, 'key');
+  const v = splitHeads(ctx, value, kvHeads, 'value');
+  const batch = q.shape[0]!, sq = q.shape[2]!;
+
+  const pastKey = ctx.optionalInput(3), pastValue = ctx.optionalInput(4);
+  if ((pastKey === undefined) !== (pastValue === undefined)) ctx.fail('onnxBadInput', 'GroupQueryAttention needs past_key and past_value together');
+  const pastLength = pastKey === undefined ? constDim(0) : pastKey.shape[2]!;
+  const hasPast = constValue(pastLength) !== 0;
+  // Each batch entry's keys end at seqlens_k + 1; its new tokens start at pastStart (0 for a prompt).
+  const total = ctx.op('add', [toI64(ctx, ctx.input(5)), ctx.scalar(1, 'i64')], {});
+  const pastStart = hasPast ? ctx.op('sub', [total, ctx.dimValues([sq], true)], {}) : undefined;
+
+  if (flag(ctx, 'do_rotary')) {
+    const cos = ctx.input(7), sin = ctx.input(8);
+    const ids = ctx.optionalInput(9) ?? newPositions(ctx, pastStart, batch, sq);
+    const at = (cache: Node): Node => ctx.op('unsqueeze', [cacheAt(ctx, cache, toI64(ctx, ids))], { axes: [1] });
+    const rotaryDim = 2 * requireConst(ctx, cos.shape[1]!, 'the cos_cache width');
+    const interleaved = flag(ctx, 'rotary_interleaved');
+    q = rotate(ctx, q, at(cos), at(sin), rotaryDim, interleaved);
+    k = rotate(ctx, k, at(cos), at(sin), rotaryDim, interleaved);
+  }
+  const presentKey = appendToCache(ctx, pastKey, k);
+  const presentValue = appendToCache(ctx, pastValue, v);
+  const mask = gqaMask(ctx, pastLength, pastStart, total, sq, presentKey.shape[2]!);
+  const attentionBias = ctx.optionalInput(10);
+  const { y, scores } = scaledDotProductAttention(ctx, q, presentKey, presentValue, { ...mask, bias: attentionBias }, {
+    scale: ctx.attrs.float('scale'),
+    softcap: ctx.attrs.float('softcap', 0),
+    scores: qkOutput === 2 ? 'probabilities' : undefined,
+  });
+  return [mergeHeads(ctx, y), presentKey, presentValue, scores];
+}
+
+/** Absolute positions of the new tokens, [B, S]: pastStart[b] + s (s for a prompt). */
+function newPositions(ctx: ConvertContext, pastStart: Node | undefined, batch: Dim, sq: Dim): Node {
+  const s = positions(ctx, sq, [constDim(1), sq]);
+  if (pastStart === undefined) return ctx.op('expand', [s], { shape: [batch, sq] });
+  return ctx.op('add', [ctx.op('reshape', [pastStart], { shape: [batch, constDim(1)] }), s], {});
+}
+
+/**
+ * Which keys of the concatenated cache [past (P), new (S)] each query sees. With a past, batch
+ * entry b's past is valid below pastStart[b] and its new tokens sit at absolute positions
+ * pastStart[b] + 0..S-1; query i is at pastStart[b] + i. Causal: key position <= query
+ * position; local_window_size W: key position >= query position - W.
+ */
+function gqaMask(ctx: ConvertContext, pastLength: Dim, pastStart: Node | undefined, total: Node, sq: Dim, keys: Dim): AttentionMask {
+  const causal = flag(ctx, 'causal', 1);
+  const window = ctx.attrs.int('local_window_size', -1);
+  if (window > 0 && !causal) ctx.fail('onnxBadAttribute', 'GroupQueryAttention local_window_size needs causal=1');
+  const one = constDim(1);
+  if (pastStart === undefined) {
+    // A prompt: keys are the new tokens; keys past an entry's length are padding.
+    const lengths = keysBelow(ctx, total, keys);
+    if (window <= 0) return causal ? { allowed: lengths, causalLowerRight: true } : { allowed: lengths };
+    const i = positions(ctx, sq, [sq, one]);
+    const j = positions(ctx, keys, [one, keys]);
+    const inWindow = ctx.op('and', [ctx.op('le', [j, i], {}), ctx.op('ge', [j, ctx.op('sub', [i, ctx.scalar(window, 'i64')], {})], {})], {});
+    return { allowed: allowBoth(ctx, lengths, inWindow) };
+  }
+  const b = pastStart.shape[0]!;
+  const start = ctx.op('reshape', [pastStart], { shape: [b, one, one, one] });
+  const j = positions(ctx, keys, [one, one, one, keys]);
+  const p = ctx.dimValues([pastLength], true);
+  const isNew = ctx.op('ge', [j, p], {});
+  // absolute key position: j in the past, pastStart + (j - P) for new tokens
+  const keyPos = ctx.op('where', [isNew, ctx.op('add', [start, ctx.op('sub', [j, p], {})], {}), j], {});
+  const valid = ctx.op('or', [isNew, ctx.op('lt', [j, start], {})], {});
+  const queryPos = ctx.op('add', [start, positions(ctx, sq, [one, one, sq, one])], {});
+  let allowed = valid;
+  if (causal) allowed = ctx.op('and', [allowed, ctx.op('le', [keyPos, queryPos], {})], {});
+  if (window > 0) allowed = ctx.op('and', [allowed, ctx.op('ge', [keyPos, ctx.op('sub', [queryPos, ctx.scalar(window, 'i64')], {})], {})], {});
+  return { allowed };
+}
+
+export const ATTENTION_CONTRIB_CONVERTERS = {
+  'com.microsoft:RotaryEmbedding': RotaryEmbedding,
+  'com.microsoft:MultiHeadAttention': MultiHeadAttention,
+  'com.microsoft:GroupQueryAttention': GroupQueryAttention,
+};
+
