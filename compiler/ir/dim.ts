@@ -163,11 +163,21 @@ export function modDim(a: DimLike, b: DimLike): Dim {
   return opaque('mod', x, y);
 }
 
+/**
+ * Whether `a >= b` for every binding. Dims are never negative, so a difference that is a sum
+ * of non-negative multiples of symbol products (and a non-negative constant) proves it.
+ */
+export function provablyAtLeast(a: DimLike, b: DimLike): boolean {
+  const diff = subDim(a, b);
+  return diff.terms.every((t) => t.num >= 0) && [...diff.atoms.values()].every((atom) => atom.kind === 'sym');
+}
+
 export function maxDim(a: DimLike, b: DimLike): Dim {
   const x = toDim(a), y = toDim(b);
   const cx = constValue(x), cy = constValue(y);
   if (cx !== undefined && cy !== undefined) return constDim(Math.max(cx, cy));
-  if (x.key === y.key) return x;
+  if (provablyAtLeast(x, y)) return x;
+  if (provablyAtLeast(y, x)) return y;
   return x.key < y.key ? opaque('max', x, y) : opaque('max', y, x);
 }
 
@@ -175,7 +185,8 @@ export function minDim(a: DimLike, b: DimLike): Dim {
   const x = toDim(a), y = toDim(b);
   const cx = constValue(x), cy = constValue(y);
   if (cx !== undefined && cy !== undefined) return constDim(Math.min(cx, cy));
-  if (x.key === y.key) return x;
+  if (provablyAtLeast(x, y)) return y;
+  if (provablyAtLeast(y, x)) return x;
   return x.key < y.key ? opaque('min', x, y) : opaque('min', y, x);
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addDim, ceilDivDim, constDim, constValue, dimEquals, dimSymbols, divDim, evalDim, evalDimExact, floorDivDim,
-  maxDim, modDim, mulDim, printShape, subDim, symDim, BadDimValueError, UnboundDimError,
+  maxDim, minDim, modDim, mulDim, printShape, subDim, symDim, BadDimValueError, UnboundDimError,
 } from '../../../compiler/ir/dim.js';
 
 const S = symDim('S'), D = symDim('D'), H = symDim('H');
@@ -45,6 +45,15 @@ describe('dims', () => {
     expect(() => evalDim(divDim(S, 2), new Map([['S', 7]]))).toThrow(BadDimValueError);
     expect(() => evalDim(subDim(S, 10), new Map([['S', 7]]))).toThrow(BadDimValueError);
     expect(() => evalDim(S, new Map())).toThrow(UnboundDimError);
+  });
+
+  it('know that dims are never negative in max and min', () => {
+    const P = symDim('P');
+    expect(maxDim(0, S).key).toBe('S');
+    expect(maxDim(addDim(S, P), S).key).toBe('P+S');
+    expect(minDim(mulDim(2, S), S).key).toBe('S');
+    expect(maxDim(subDim(S, 1), 0).key).toBe('max(0,S-1)'); // S - 1 may be negative
+    expect(maxDim(S, D).key).toBe('max(D,S)');
   });
 
   it('list their symbols, through opaque atoms too', () => {

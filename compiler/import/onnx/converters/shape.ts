@@ -178,17 +178,33 @@ function Gather(ctx: ConvertContext): Node[] {
   return [ctx.op('gather', [x, ctx.input(1)], { axis })];
 }
 
+/** Start and count for bounds that are shape values (symbolic): taken as in range, checked when run. */
+function symbolicSliceRange(size: Dim, start: Dim, end: Dim, step: number): { start: Dim; count: Dim } {
+  const big = 2 ** 31;
+  const norm = (d: Dim, isEnd: boolean): Dim => {
+    const v = constValue(d);
+    if (v === undefined) return d;
+    if (v >= big) return step > 0 ? size : subDim(size, 1);
+    if (v <= -big) return isEnd && step < 0 ? constDim(-1) : constDim(0);
+    return v < 0 ? addDim(size, v) : d;
+  };
+  const s = norm(start, false), e = norm(end, true);
+  if (step > 0) return { start: s, count: step === 1 ? maxDim(subDim(e, s), 0) : ceilDivDim(maxDim(subDim(e, s), 0), step) };
+  return { start: s, count: ceilDivDim(maxDim(subDim(s, e), 0), -step) };
+}
+
 function Slice(ctx: ConvertContext): Node[] {
   const x = ctx.input(0);
   const rank = x.shape.length;
-  let starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined;
+  let starts: Dim[], ends: Dim[], axes: number[] | undefined, steps: number[] | undefined;
   if (ctx.opset < 10) {
-    starts = ctx.attrs.required('starts', ctx.attrs.ints('starts'));
-    ends = ctx.attrs.required('ends', ctx.attrs.ints('ends'));
+    starts = ctx.attrs.required('starts', ctx.attrs.ints('starts')).map((v) => constDim(v));
+    ends = ctx.attrs.required('ends', ctx.attrs.ints('ends')).map((v) => constDim(v));
     axes = ctx.attrs.ints('axes');
   } else {
-    starts = ctx.ints(1, 'Slice starts');
-    ends = ctx.ints(2, 'Slice ends');
+    // Bounds may be shape values (GPT-2's `bias[:, :, k-q:k]`); axes and steps are constants.
+    starts = ctx.requireDims(1, 'Slice starts');
+    ends = ctx.requireDims(2, 'Slice ends');
     axes = ctx.optionalInput(3) ? ctx.ints(3, 'Slice axes') : undefined;
     steps = ctx.optionalInput(4) ? ctx.ints(4, 'Slice steps') : undefined;
   }
@@ -199,7 +215,12 @@ function Slice(ctx: ConvertContext): Node[] {
   }
   const normAxes = axes.map((a) => axisOf(ctx, a, rank));
   if (steps.some((s) => s === 0)) ctx.fail('onnxBadInput', 'Slice step cannot be 0');
-  const ranges = normAxes.map((a, i) => sliceRange(x.shape[a]!, starts[i]!, ends[i]!, steps![i]!));
+  const ranges = normAxes.map((a, i) => {
+    const start = constValue(starts[i]!), end = constValue(ends[i]!);
+    return start !== undefined && end !== undefined
+      ? sliceRange(x.shape[a]!, start, end, steps![i]!)
+      : symbolicSliceRange(x.shape[a]!, starts[i]!, ends[i]!, steps![i]!);
+  });
   const dims = ctx.dims(0);
   if (dims !== undefined && rank === 1) {
     const start = constValue(ranges[0]!.start), count = constValue(ranges[0]!.count);
