@@ -23,6 +23,12 @@
 //                  at or below; nearest: up from 1.5·2^e, ties up), clamped below to 2^-127
 //                  (so 0 → 2^-127), and above 2^127 saturates to 2^127 or, without
 //                  saturate, is NaN; NaN and ±inf give NaN (onnx.numpy_helper.to_float8e8m0).
+//                  Two deliberate differences from that helper, both outside the backend tests:
+//                  it reads x as f32 first and, for 'up', tests the mantissa with 0x4FFFFF,
+//                  so 1.25 (mantissa bit 21 only) stays 1; we round the exact value, as the
+//                  spec's "round to nearest value away from zero" says (1.25 → 2).
+// NaN signs: a NaN keeps its sign where the format has signed NaNs (bf16, f16, f8e4m3fn 0x7f /
+// 0xff, f8e5m2); the fnuz NaN (the pattern of -0) decodes as a negative NaN, as ml_dtypes does.
 
 import type { DType } from '../ir/dtype.js';
 
@@ -54,6 +60,14 @@ function floorLog2(a: number): number {
   F64[0] = a;
   const exp = (F64_WORDS[HI]! >>> 20) & 0x7ff;
   return exp === 0 ? -1023 : exp - 1023;
+}
+
+const POW2_MIN = -1100;
+const POW2 = Float64Array.from({ length: 2200 }, (_, i) => 2 ** (i + POW2_MIN));
+
+/** 2^k for integer k in [-1100, 1099] (0 and Infinity beyond what f64 holds), by table. */
+function pow2(k: number): number {
+  return POW2[k - POW2_MIN]!;
 }
 
 /** A quiet NaN with its sign bit set (typed arrays keep NaN signs; plain JS arrays may not). */
@@ -93,6 +107,8 @@ interface MiniFloat {
   readonly specials: Specials;
   readonly overflow: Overflow;
   readonly max: number;
+  /** Exponent of the smallest normal, 1 - bias. */
+  readonly minExp: number;
 }
 
 function miniFloat(bits: number, expBits: number, mantBits: number, bias: number, specials: Specials, overflow: Overflow): MiniFloat {
@@ -101,7 +117,7 @@ function miniFloat(bits: number, expBits: number, mantBits: number, bias: number
   const topExp = (1 << expBits) - 1 - (specials === 'ieee' ? 1 : 0);
   const topMant = specials === 'fn' ? (1 << mantBits) - 2 : (1 << mantBits) - 1;
   const max = (1 + topMant / (1 << mantBits)) * 2 ** (topExp - bias);
-  return { bits, expBits, mantBits, bias, specials, overflow, max };
+  return { bits, expBits, mantBits, bias, specials, overflow, max, minExp: 1 - bias };
 }
 
 const FORMATS: Readonly<Record<Exclude<ReducedFloat, 'f8e8m0'>, MiniFloat>> = {
@@ -116,23 +132,29 @@ const FORMATS: Readonly<Record<Exclude<ReducedFloat, 'f8e8m0'>, MiniFloat>> = {
 
 function roundMini(f: MiniFloat, v: number, saturate: boolean): number {
   if (v !== v) return f.specials === 'none' ? -0 : signBit(v) ? NEG_NAN : NaN;
-  const a = Math.abs(v);
+  const negative = v < 0 || (v === 0 && 1 / v < 0);
+  const a = negative ? -v : v;
   let r: number;
   if (a === Infinity) {
     r = Infinity;
   } else {
-    const e = Math.max(floorLog2(a), 1 - f.bias); // subnormals share the smallest normal's quantum
-    const q = 2 ** (e - f.mantBits);
-    r = roundHalfEven(a / q) * q; // a / q and the product are exact (powers of two, small integers)
+    // Multiples of the quantum of a's binade (subnormals share the smallest normal's quantum):
+    // a / q < 2^(mantBits+1) is exact, and so is rounding it half to even and scaling back.
+    const e = floorLog2(a);
+    const q = pow2((e > f.minExp ? e : f.minExp) - f.mantBits);
+    const x = a / q;
+    const n = Math.floor(x);
+    const d = x - n;
+    r = (d > 0.5 || (d === 0.5 && (n & 1) === 1) ? n + 1 : n) * q;
   }
   if (r > f.max) {
     const clamp = f.overflow === 'clamp' || (f.overflow === 'option' && saturate);
     if (clamp) r = f.max;
     else if (f.specials === 'ieee') r = Infinity;
-    else return v < 0 ? NEG_NAN : NaN; // fn keeps the sign (0xff); fnuz has one NaN (0x80)
+    else return negative ? NEG_NAN : NaN; // fn keeps the sign (0xff); fnuz has one NaN (0x80)
   }
   if (r === 0 && f.specials === 'fnuz') return 0;
-  return v < 0 || (v === 0 && signBit(v)) ? -r : r;
+  return negative ? -r : r;
 }
 
 /** Bits of a value already representable in `f` (as `roundMini` returns). */

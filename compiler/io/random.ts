@@ -6,7 +6,8 @@
 //
 //   floats  uniform in [-scale, scale) (scale defaults to 1, at most the dtype's max), from 24
 //           random bits (53 for f64), rounded to the dtype (f8e8m0, unsigned powers of two,
-//           gets |x| rounded up); a draw that rounds to +scale or beyond is drawn again
+//           gets |x| rounded down, so its scale must exceed 2^-127); a draw that rounds to
+//           +scale or beyond is drawn again
 //   signed  integers uniform in [-8, 8)       unsigned  integers uniform in [0, 16)
 //           (i2 in [-2, 2) and u2 in [0, 4): the whole range of a 2-bit type)
 //   bool    true or false with equal odds
@@ -84,11 +85,14 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
+const E8M0_DOWN = { roundMode: 'down' } as const;
+
 export function randomTensor(dtype: DType, shape: readonly number[], seed: number, opts: RandomOptions = {}): Tensor {
   const scale = opts.scale ?? 1;
   const label = opts.label ?? 'random tensor';
   const info = DTYPES[dtype];
-  if (!(scale > 0) || !Number.isFinite(scale) || (info.isFloat && scale > info.max)) {
+  // f8e8m0 holds nothing at or below 2^-127 but 2^-127 itself, so its scale must exceed that.
+  if (!(scale > 0) || !Number.isFinite(scale) || (info.isFloat && (scale > info.max || !(scale > info.min)))) {
     throw new DiagnosticError([diag('badOption', undefined, `the scale for ${label} must be a positive ${dtype} number, got ${scale}`)]);
   }
   const size = checkedSize(shape, dtype, label, opts.maxBytes ?? DEFAULT_MAX_TENSOR_BYTES, label);
@@ -96,7 +100,8 @@ export function randomTensor(dtype: DType, shape: readonly number[], seed: numbe
   const data = allocData(dtype, size);
   if (info.isFloat) {
     const out = data as Float32Array | Float64Array;
-    const round = isReducedFloat(dtype) ? (v: number) => roundToFloat(dtype, v) : dtype === 'f32' ? Math.fround : (v: number) => v;
+    const round = dtype === 'f8e8m0' ? (v: number) => roundToFloat(dtype, v, E8M0_DOWN)
+      : isReducedFloat(dtype) ? (v: number) => roundToFloat(dtype, v) : dtype === 'f32' ? Math.fround : (v: number) => v;
     const unit = dtype === 'f64'
       ? (): number => ((next() >>> 5) * 2 ** 26 + (next() >>> 6)) / 2 ** 52 - 1 // 53 random bits: [-1, 1) exactly
       : (): number => (next() >>> 8) / 2 ** 23 - 1; // 24 random bits: [-1, 1) exactly

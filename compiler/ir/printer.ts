@@ -5,7 +5,7 @@
 import { printShape, type Dim } from './dim.js';
 import { topoOrder, type Graph } from './graph.js';
 import type { Node } from './node.js';
-import { toNumbers, type Tensor } from '../interpret/tensor.js';
+import { isBigIntData, toNumbers, type Tensor } from '../interpret/tensor.js';
 
 function formatNumber(v: number): string {
   if (Number.isInteger(v)) return String(v);
@@ -13,7 +13,8 @@ function formatNumber(v: number): string {
 }
 
 function formatTensorValue(t: Tensor, limit = 8): string {
-  const nums = toNumbers(t).map(formatNumber);
+  // i64/u64 print their exact BigInt values (through Number they would blur above 2^53).
+  const nums = isBigIntData(t.data) ? Array.from(t.data, String) : toNumbers(t).map(formatNumber);
   const shown = nums.length > limit ? [...nums.slice(0, limit), `... ${nums.length - limit} more`] : nums;
   return t.shape.length === 0 ? shown[0]! : `[${shown.join(', ')}]`;
 }

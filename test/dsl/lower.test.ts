@@ -215,3 +215,21 @@ describe('subscripts', () => {
     expect(bodyOf(model('  input x: f32[S, D]\n  output y = x[:, 0:D:1] + 1'))).toEqual(['%0: f32[S, D] = add(x, 1:f32)', 'output y = %0']);
   });
 });
+
+describe('the wider dtypes in the DSL', () => {
+  it('declares f64 inputs, gives literals their dtype, and runs in f64', () => {
+    const g = graphOf(model('  input x: f64[3]\n  input z: u64[2]\n  output y = x + 0.2\n  output w = z * 3\n  output c = cast(x, to: "f8e4m3fn")', ''));
+    expect(outputTypes(model('  input x: f64[3]\n  output y = x * 2'))).toEqual(['y: f64[3]']);
+    const out = interpret(g, new Map([['x', tensor('f64', [3], [0.1, 1, 500])], ['z', tensor('u64', [2], [2n ** 63n, 5n])]])).outputs;
+    expect(out.get('y')!.dtype).toBe('f64');
+    expect(toNumbers(out.get('y')!)).toEqual([0.30000000000000004, 1.2, 500.2]);
+    expect([...out.get('w')!.data]).toEqual([2n ** 63n, 15n]);
+    expect(toNumbers(out.get('c')!)).toEqual([0.1015625, 1, 448]);
+  });
+
+  it('accepts every dtype name as a type', () => {
+    for (const dtype of ['f64', 'bf16', 'f8e4m3fn', 'f8e4m3fnuz', 'f8e5m2', 'f8e5m2fnuz', 'f8e8m0', 'f4e2m1', 'i16', 'u16', 'u32', 'u64', 'i4', 'u4', 'i2', 'u2']) {
+      expect(outputTypes(model(`  input x: ${dtype}[2]\n  output y = x`)), dtype).toEqual([`y: ${dtype}[2]`]);
+    }
+  });
+});

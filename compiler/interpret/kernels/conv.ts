@@ -1,14 +1,18 @@
 // Convolution and transposed convolution over 1, 2 or 3 spatial axes, NC + spatial layout.
 //
-// Direct loops: every kernel tap multiplies a whole output row by one weight (a scalar times
-// a strided input row), so the innermost loop is a plain multiply-add over contiguous memory
-// and nothing is allocated per element. Sums accumulate in f64 (bias first, then the taps in
-// channel, kernel-depth, -height, -width order) and round once on store. 1-D and 2-D ops run
-// as 3-D ones with leading unit axes.
+// conv unfolds a block of output rows of the input (one row per channel and kernel tap, zeros
+// in the padding) and multiplies it by the weights, so the innermost loop is a long multiply-
+// add over contiguous memory; conv_transpose scatters each kernel tap's weight times an input
+// row into the output. Nothing is allocated per element. Sums accumulate in f64 (bias first,
+// then the taps in channel, kernel-depth, -height, -width order) and round once on store.
+// 1-D and 2-D ops run as 3-D ones with leading unit axes.
 
 import { fail } from '../../ir/types.js';
-import { sizeOf, type Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { fromNumbers, readFloat64 } from './storage.js';
+
+/** Elements of the unfolded-input block conv works on (512 KiB of f64, so it stays in cache); at least one output row. */
+const COLUMN_BLOCK = 1 << 16;
 
 export interface ConvParams {
   readonly strides: readonly number[];
@@ -76,43 +80,75 @@ export function conv(x: Tensor, w: Tensor, bias: Tensor | undefined, p: ConvPara
   const inSp = x.shape.slice(2), kSp = w.shape.slice(2);
   const outSp = inSp.map((d, i) => convOutputSize(d, kSp[i]!, p.strides[i]!, p.pads[i]!, p.pads[n + i]!, p.dilations[i]!));
   if (outSp.some((d) => d < 0)) fail('shapeMismatch', `conv output would have size [${outSp.join(', ')}]`);
+  if (N * M * outSp.reduce((a, b) => a * b, 1) === 0) return fromNumbers(x.dtype, [N, M, ...outSp], []);
   const [ID, IH, IW] = lift3(inSp, 1), [KD, KH, KW] = lift3(kSp, 1), [OD, OH, OW] = lift3(outSp, 1);
   const [sd, sh, sw] = lift3(p.strides, 1), [dd, dh, dw] = lift3(p.dilations, 1);
   const [pd, ph, pw] = lift3(p.pads.slice(0, n), 0);
   const X = readFloat64(x), W = readFloat64(w), B = biasValues(bias, M);
   const inSize = ID * IH * IW, kSize = KD * KH * KW, outSize = OD * OH * OW;
   const out = new Float64Array(N * M * outSize);
+  if (B) for (let bm = 0; bm < N * M; bm++) out.fill(B[bm % M]!, bm * outSize, (bm + 1) * outSize);
   const mPerGroup = M / group;
+  // Rows of the unfolded input: one per (channel, kd, kh, kw) tap, over a block of output rows.
+  const taps = Cg * kSize;
+  const outRows = OD * OH;
+  const blockRows = Math.max(1, Math.min(outRows, Math.floor(COLUMN_BLOCK / Math.max(1, taps * OW))));
+  const col = new Float64Array(taps * blockRows * OW);
 
   for (let b = 0; b < N; b++) {
-    for (let m = 0; m < M; m++) {
-      const g = Math.floor(m / mPerGroup);
-      const oBase = (b * M + m) * outSize;
-      if (B) out.fill(B[m]!, oBase, oBase + outSize);
-      for (let c = 0; c < Cg; c++) {
-        const xBase = (b * C + g * Cg + c) * inSize;
-        const wBase = (m * Cg + c) * kSize;
-        for (let kd = 0; kd < KD; kd++) {
-          const offD = kd * dd - pd;
-          const [od0, od1] = validRange(offD, sd, ID, OD);
-          for (let kh = 0; kh < KH; kh++) {
-            const offH = kh * dh - ph;
-            const [oh0, oh1] = validRange(offH, sh, IH, OH);
-            for (let kw = 0; kw < KW; kw++) {
-              const offW = kw * dw - pw;
-              const [ow0, ow1] = validRange(offW, sw, IW, OW);
-              if (ow0 > ow1) continue;
-              const wv = W[wBase + (kd * KH + kh) * KW + kw]!;
-              for (let od = od0; od <= od1; od++) {
-                const id = od * sd + offD;
-                for (let oh = oh0; oh <= oh1; oh++) {
-                  const ih = oh * sh + offH;
+    for (let g = 0; g < group; g++) {
+      for (let row0 = 0; row0 < outRows; row0 += blockRows) {
+        const rows = Math.min(blockRows, outRows - row0);
+        const width = rows * OW;
+        // Unfold: col[tap, (row, ow)] = x at the tap's position for that output, or 0 in the padding.
+        for (let c = 0; c < Cg; c++) {
+          const xBase = (b * C + g * Cg + c) * inSize;
+          for (let kd = 0; kd < KD; kd++) {
+            for (let kh = 0; kh < KH; kh++) {
+              for (let kw = 0; kw < KW; kw++) {
+                const tapRow = ((c * KD + kd) * KH + kh) * KW + kw;
+                const offW = kw * dw - pw;
+                const [ow0, ow1] = validRange(offW, sw, IW, OW);
+                for (let r = 0; r < rows; r++) {
+                  const od = Math.floor((row0 + r) / OH), oh = row0 + r - od * OH;
+                  const id = od * sd + kd * dd - pd, ih = oh * sh + kh * dh - ph;
+                  const dst = tapRow * width + r * OW;
+                  if (id < 0 || id >= ID || ih < 0 || ih >= IH || ow0 > ow1) {
+                    col.fill(0, dst, dst + OW);
+                    continue;
+                  }
                   const xRow = xBase + (id * IH + ih) * IW + offW;
-                  const oRow = oBase + (od * OH + oh) * OW;
-                  for (let ow = ow0; ow <= ow1; ow++) out[oRow + ow]! += wv * X[xRow + ow * sw]!;
+                  col.fill(0, dst, dst + ow0);
+                  for (let ow = ow0; ow <= ow1; ow++) col[dst + ow] = X[xRow + ow * sw]!;
+                  col.fill(0, dst + ow1 + 1, dst + OW);
                 }
               }
             }
+          }
+        }
+        // out[m, block] += w[m, tap] · col[tap, block], taps in order; two output channels
+        // per pass over col.
+        for (let mg = 0; mg < mPerGroup; mg += 2) {
+          const m = g * mPerGroup + mg;
+          const o = (b * M + m) * outSize + row0 * OW;
+          const wRow = m * taps;
+          if (mg + 1 < mPerGroup) {
+            const o2 = o + outSize, wRow2 = wRow + taps;
+            for (let t = 0; t < taps; t++) {
+              const wv = W[wRow + t]!, wv2 = W[wRow2 + t]!;
+              const src = t * width;
+              for (let q = 0; q < width; q++) {
+                const v = col[src + q]!;
+                out[o + q]! += wv * v;
+                out[o2 + q]! += wv2 * v;
+              }
+            }
+            continue;
+          }
+          for (let t = 0; t < taps; t++) {
+            const wv = W[wRow + t]!;
+            const src = t * width;
+            for (let q = 0; q < width; q++) out[o + q]! += wv * col[src + q]!;
           }
         }
       }
@@ -137,6 +173,7 @@ export function convTranspose(x: Tensor, w: Tensor, bias: Tensor | undefined, p:
   const inSp = x.shape.slice(2), kSp = w.shape.slice(2);
   const outSp = inSp.map((d, i) => convTransposeOutputSize(d, kSp[i]!, p.strides[i]!, p.pads[i]!, p.pads[n + i]!, p.dilations[i]!, p.outputPadding[i]!));
   if (outSp.some((d) => d < 0)) fail('shapeMismatch', `conv_transpose output would have size [${outSp.join(', ')}]`);
+  if (N * M * outSp.reduce((a, b) => a * b, 1) === 0) return fromNumbers(x.dtype, [N, M, ...outSp], []);
   const [ID, IH, IW] = lift3(inSp, 1), [KD, KH, KW] = lift3(kSp, 1), [OD, OH, OW] = lift3(outSp, 1);
   const [sd, sh, sw] = lift3(p.strides, 1), [dd, dh, dw] = lift3(p.dilations, 1);
   const [pd, ph, pw] = lift3(p.pads.slice(0, n), 0);
@@ -180,8 +217,4 @@ export function convTranspose(x: Tensor, w: Tensor, bias: Tensor | undefined, p:
     }
   }
   return fromNumbers(x.dtype, [N, M, ...outSp], out);
-}
-
-export function spatialSize(shape: readonly number[]): number {
-  return sizeOf(shape.slice(2));
 }

@@ -8,18 +8,23 @@
 // wrap — j mod L (NumPy's 'wrap').
 
 import { fail } from '../../ir/types.js';
-import { allocData, isBigIntData, sizeOf, type Tensor } from '../tensor.js';
-import type { BigIntData, NumberData } from '../tensor.js';
+import { allocData, isBigIntData, sizeOf, type BigIntData, type NumberData, type Tensor } from '../tensor.js';
 
 export type PadMode = 'constant' | 'reflect' | 'edge' | 'wrap';
 
+/** The kept (cropped) length of an axis; fails when the pads crop more than it has. */
+function keptLength(size: number, padBegin: number, padEnd: number): number {
+  const kept = size - Math.max(0, -padBegin) - Math.max(0, -padEnd);
+  if (kept < 0 || size + padBegin + padEnd < 0) fail('shapeMismatch', `pads ${padBegin} and ${padEnd} crop more than the axis size ${size}`);
+  return kept;
+}
+
 /** Source index along one axis for each output position, or -1 for the fill. */
 function axisSources(size: number, padBegin: number, padEnd: number, mode: PadMode): Int32Array {
-  const cropBegin = Math.max(0, -padBegin), cropEnd = Math.max(0, -padEnd);
-  const kept = size - cropBegin - cropEnd;
+  const cropBegin = Math.max(0, -padBegin);
+  const kept = keptLength(size, padBegin, padEnd);
   const before = Math.max(0, padBegin);
   const length = size + padBegin + padEnd;
-  if (kept < 0 || length < 0) fail('shapeMismatch', `pads ${padBegin} and ${padEnd} crop more than the axis size ${size}`);
   const out = new Int32Array(length);
   if (kept === 0 && mode !== 'constant' && length > 0) fail('shapeMismatch', `${mode} padding needs a non-empty axis`);
   for (let o = 0; o < length; o++) {
@@ -48,11 +53,12 @@ export function pad(x: Tensor, pads: readonly number[], mode: PadMode, fill?: Te
   const rank = x.shape.length;
   if (pads.length !== 2 * rank) throw new Error(`pad: ${pads.length} pads for rank ${rank}`);
   if (fill && (fill.dtype !== x.dtype || fill.data.length !== 1)) throw new Error('pad: the fill must be one element of the data dtype');
-  const sources = x.shape.map((d, a) => axisSources(d, pads[a]!, pads[rank + a]!, mode));
-  const shape = sources.map((s) => s.length);
+  x.shape.forEach((d, a) => keptLength(d, pads[a]!, pads[rank + a]!));
+  const shape = x.shape.map((d, a) => d + pads[a]! + pads[rank + a]!);
   const total = sizeOf(shape);
   const data = allocData(x.dtype, total);
   if (total === 0) return { dtype: x.dtype, shape, data };
+  const sources = x.shape.map((d, a) => axisSources(d, pads[a]!, pads[rank + a]!, mode));
   // Source element offsets per axis (index · stride), -1 for the fill.
   const strides = new Array<number>(rank);
   for (let a = rank - 1, s = 1; a >= 0; a--) {

@@ -46,21 +46,21 @@ interface AxisWindows {
   readonly start: Int32Array;
 }
 
+/** The taps k < kernel with lo <= origin + k·dilation < hi: [first, count]. */
+function tapsWithin(origin: number, kernel: number, dilation: number, lo: number, hi: number): [number, number] {
+  const first = Math.max(0, Math.ceil((lo - origin) / dilation));
+  const last = Math.min(kernel - 1, Math.floor((hi - 1 - origin) / dilation));
+  return [first, Math.max(0, last - first + 1)];
+}
+
 function axisWindows(input: number, output: number, kernel: number, stride: number, padBegin: number, padEnd: number, dilation: number): AxisWindows {
   const taps = new Int32Array(output), padded = new Int32Array(output), start = new Int32Array(output);
   for (let o = 0; o < output; o++) {
     const origin = o * stride - padBegin;
-    let k0 = -1, count = 0, inPadded = 0;
-    for (let k = 0; k < kernel; k++) {
-      const pos = origin + k * dilation;
-      if (pos >= -padBegin && pos < input + padEnd) inPadded++;
-      if (pos < 0 || pos >= input) continue;
-      if (k0 < 0) k0 = k;
-      count++;
-    }
+    const [first, count] = tapsWithin(origin, kernel, dilation, 0, input);
     taps[o] = count;
-    padded[o] = inPadded;
-    start[o] = origin + Math.max(k0, 0) * dilation;
+    start[o] = origin + first * dilation;
+    padded[o] = tapsWithin(origin, kernel, dilation, -padBegin, input + padEnd)[1];
   }
   return { taps, padded, start };
 }
@@ -75,6 +75,8 @@ export function pool(x: Tensor, p: PoolParams): Tensor {
   const inSp = x.shape.slice(2);
   const outSp = inSp.map((d, i) => poolOutputSize(d, p.kernel[i]!, p.strides[i]!, p.pads[i]!, p.pads[n + i]!, p.dilations[i]!, p.ceilMode));
   if (outSp.some((d) => d < 0)) fail('shapeMismatch', `pooling output would have size [${outSp.join(', ')}]`);
+  const dtype = p.kind === 'max_index' ? 'i64' : x.dtype;
+  if (N * C * outSp.reduce((a, b) => a * b, 1) === 0) return fromNumbers(dtype, [N, C, ...outSp], []);
   const ins = lift3(inSp, 1), outs = lift3(outSp, 1), ks = lift3(p.kernel, 1), ss = lift3(p.strides, 1), ds = lift3(p.dilations, 1);
   const pb = lift3(p.pads.slice(0, n), 0), pe = lift3(p.pads.slice(n), 0);
   const axes = [0, 1, 2].map((a) => axisWindows(ins[a]!, outs[a]!, ks[a]!, ss[a]!, pb[a]!, pe[a]!, ds[a]!));
@@ -125,5 +127,5 @@ export function pool(x: Tensor, p: PoolParams): Tensor {
       }
     }
   }
-  return fromNumbers(p.kind === 'max_index' ? 'i64' : x.dtype, [N, C, ...outSp], out);
+  return fromNumbers(dtype, [N, C, ...outSp], out);
 }

@@ -9,7 +9,9 @@
 //         c = g(Xt·Wcᵀ + H·Rcᵀ + Wbc + Rbc)          C = f ⊙ C + i ⊙ c
 //         o = f(Xt·Woᵀ + H·Roᵀ + Po ⊙ C + Wbo + Rbo)  H = o ⊙ h(C)
 // Weight rows are in the gate order LSTM i o f c, GRU z r h; B is [Wb, Rb]; P is [Pi, Po, Pf].
-// `clip` bounds every activation's input to [-clip, clip]. The reverse direction runs from the
+// `clip` bounds the input of every gate activation (f, g) to [-clip, clip]; LSTM's cell state
+// goes to h unclipped, as in onnxruntime (ONNX's text says only "the input of activations"),
+// and no clip is applied when none is given. The reverse direction runs from the
 // last valid step down to the first. With sequence_lens, a batch entry runs its first len
 // steps only: Y is 0 past them, and Y_h, Y_c hold the state after its last step (the initial
 // state when len is 0), as in the ONNX reference implementation.

@@ -7,8 +7,8 @@
 //     extrapolation value outside [0, in-1]);
 //  2. x_ori = base + ratio with ratio in (0, 1] (an integer x_ori takes ratio 1 and the pixel
 //     before it as base); the mode gives n coefficients for ratio (n even: 2 for nearest and
-//     linear, 4 for cubic, more with antialias when downsampling) for the pixels
-//     base - n/2 + 1 .. base + n/2;
+//     linear, 4 for cubic, more with antialias when downsampling) for the n pixels nearest
+//     x_ori, base - n/2 + 1 .. base + n/2;
 //  3. pixels outside the input read the edge pixel; with excludeOutside their coefficients
 //     are zeroed and the rest renormalised.
 // The reference interpolates innermost axes first and combines them along the outer ones;
@@ -20,7 +20,7 @@
 
 import { DTYPES } from '../../ir/dtype.js';
 import { fail } from '../../ir/types.js';
-import { roundHalfEven, type Tensor } from '../tensor.js';
+import { roundHalfEven, sizeOf, type Tensor } from '../tensor.js';
 import { fromNumbers, readFloat64 } from './storage.js';
 
 export type ResizeMode = 'nearest' | 'linear' | 'cubic';
@@ -154,11 +154,14 @@ export function axisWeights(input: number, output: number, axis: number, p: Resi
     }
     const floor = Math.floor(xo);
     const ratio = xo === floor ? 1 : xo - floor;
-    const base = xo === floor ? xo - 1 : floor;
     const weight = coefficients(ratio, scale, p);
     const n = weight.length, half = n / 2;
-    // The n pixels nearest x_ori in the input edge-padded by n/2 on each side.
-    const start = Math.min(Math.max(base - half + 1, -half), input + half - n);
+    // The n pixels nearest x_ori in the input edge-padded by n/2 on each side, ties to the
+    // lower one, found as the reference does: from x_ori + n/2 in padded coordinates (that
+    // sum rounds, which can move the window off base - n/2 + 1 at a knife edge).
+    const xp = xo + half;
+    const first = Number.isInteger(xp) ? xp - half : Math.floor(xp) - half + 1;
+    const start = Math.min(Math.max(first, 0), input) - half;
     const index: number[] = [];
     let kept = 0;
     for (let t = 0; t < n; t++) {
@@ -190,6 +193,7 @@ function isIdentityAxis(input: number, output: number, axis: number, p: ResizePa
 export function resize(x: Tensor, outShape: readonly number[], p: ResizeParams): Tensor {
   const rank = x.shape.length;
   if (outShape.length !== rank || p.scales.length !== rank) throw new Error(`resize: sizes and scales must have ${rank} values`);
+  if (sizeOf(outShape) === 0) return fromNumbers(x.dtype, outShape, []);
   let shape = [...x.shape];
   let values = readFloat64(x);
   for (let axis = rank - 1; axis >= 0; axis--) {

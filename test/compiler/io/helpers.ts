@@ -12,8 +12,12 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const NPY_FIXTURES = path.join(REPO_ROOT, 'test/fixtures/npy');
 export const ONNX_NODE_TESTS = path.resolve(REPO_ROOT, '../shared/onnx-node-tests');
 
-/** Awkward shapes every format must round-trip: scalar, unit, odd, wide, long. */
-export const SHAPES: readonly (readonly number[])[] = [[], [1], [7], [3, 129], [1000]];
+/**
+ * Awkward shapes every format must round-trip: scalar, unit, odd, wide, long. The odd counts
+ * (1, 7, 129, 387) leave the last byte of a packed 4-bit (one nibble) or 2-bit (one to three
+ * fields) tensor partly padding.
+ */
+export const SHAPES: readonly (readonly number[])[] = [[], [1], [7], [129], [3, 129], [1000]];
 
 /** Deterministic sample data with both signs (and values up to ±100 for floats, ±6 for f4e2m1). */
 export function sample(dtype: DType, shape: readonly number[]): Tensor {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_DTYPES, DTYPES } from '../../../compiler/ir/dtype.js';
-import { roundToHalf, toNumbers } from '../../../compiler/interpret/tensor.js';
+import { ALL_DTYPES, DTYPES, type DType } from '../../../compiler/ir/dtype.js';
+import { roundToFloat, roundToHalf, toNumbers } from '../../../compiler/interpret/tensor.js';
 import { hashSeed, randomTensor, rng, xoshiro128ss } from '../../../compiler/io/random.js';
 import { expectDiagnostic, expectQuickDiagnostic } from './helpers.js';
 
@@ -63,6 +63,30 @@ describe('randomTensor', () => {
     const b = toNumbers(randomTensor('bool', [10000], 1));
     expect(new Set(b)).toEqual(new Set([0, 1]));
     expect(Math.abs(b.reduce((a, x) => a + x, 0) - 5000)).toBeLessThan(300);
+  });
+
+  it('rounds every float dtype to its format, f64 from 53 random bits', () => {
+    for (const dtype of ['bf16', 'f8e4m3fn', 'f8e4m3fnuz', 'f8e5m2', 'f8e5m2fnuz', 'f8e8m0', 'f4e2m1'] as const) {
+      const scale = Math.min(4, DTYPES[dtype].max);
+      const v = toNumbers(randomTensor(dtype, [2000], 3, { scale }));
+      expect(v.every((x) => roundToFloat(dtype, x) === x && x < scale && x >= -scale), dtype).toBe(true);
+      expect(new Set(v).size, dtype).toBeGreaterThan(dtype === 'f4e2m1' ? 8 : dtype === 'f8e8m0' ? 5 : 20);
+    }
+    const d = randomTensor('f64', [1000], 3);
+    expect(d.data).toBeInstanceOf(Float64Array);
+    expect(toNumbers(d).filter((x) => Math.fround(x) !== x).length).toBeGreaterThan(990);
+    expect(toNumbers(randomTensor('f8e8m0', [100], 3)).every((x) => x > 0 && x < 1)).toBe(true);
+    expect(toNumbers(randomTensor('f8e8m0', [100], 3, { scale: 2 ** -126 })).every((x) => x === 2 ** -127)).toBe(true);
+    expectDiagnostic(() => randomTensor('f8e8m0', [2], 1, { scale: 2 ** -127 }), 5011, /positive f8e8m0 number/);
+  });
+
+  it('draws the new integers in range: 2-bit types over their whole range', () => {
+    const ranges: [DType, number, number][] = [['i16', -8, 7], ['u16', 0, 15], ['u32', 0, 15], ['u64', 0, 15], ['i4', -8, 7], ['u4', 0, 15], ['i2', -2, 1], ['u2', 0, 3]];
+    for (const [dtype, lo, hi] of ranges) {
+      const v = toNumbers(randomTensor(dtype, [2000], 4));
+      expect(new Set(v), dtype).toEqual(new Set(Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)));
+    }
+    expect(randomTensor('u64', [1], 1).data).toBeInstanceOf(BigUint64Array);
   });
 
   it('is never all zeros', () => {

@@ -223,6 +223,47 @@ describe('TensorProto typed fields', () => {
     expect([...t.data]).toEqual([2n ** 53n + 1n, -(2n ** 62n), 5n]);
   });
 
+  it('double_data for double', () => {
+    const t = readTensorProto(encode({ dims: [2], dataType: 11, doubleData: [0.1, -1e300] }), 'd.pb');
+    expect(t.dtype).toBe('f64');
+    expect(toNumbers(t)).toEqual([0.1, -1e300]);
+  });
+
+  it('int32_data for int16, uint16, bfloat16 and fp8 bit patterns, one element each', () => {
+    expect(toNumbers(readTensorProto(encode({ dims: [3], dataType: 5, int32Data: [-32768, 32767, 0xffff] }), 'a.pb'))).toEqual([-32768, 32767, -1]);
+    expect(toNumbers(readTensorProto(encode({ dims: [2], dataType: 4, int32Data: [65535, 7] }), 'b.pb'))).toEqual([65535, 7]);
+    const bf = readTensorProto(encode({ dims: [2], dataType: 16, int32Data: [0x3f80, 0xc040] }), 'c.pb');
+    expect([bf.dtype, ...toNumbers(bf)]).toEqual(['bf16', 1, -3]);
+    const f8 = readTensorProto(encode({ dims: [3], dataType: 17, int32Data: [0x38, 0xb8, 0x7e] }), 'e.pb');
+    expect([f8.dtype, ...toNumbers(f8)]).toEqual(['f8e4m3fn', 1, -1, 448]);
+    const e8 = readTensorProto(encode({ dims: [2], dataType: 24, int32Data: [0x7f, 0x80] }), 'f.pb');
+    expect([e8.dtype, ...toNumbers(e8)]).toEqual(['f8e8m0', 1, 2]);
+  });
+
+  it('int32_data for 4- and 2-bit types holds one packed byte per entry', () => {
+    const i4 = readTensorProto(encode({ dims: [3], dataType: 22, int32Data: [0xf1, 0x07] }), 'i4.pb');
+    expect([i4.dtype, ...toNumbers(i4)]).toEqual(['i4', 1, -1, 7]);
+    const u2 = readTensorProto(encode({ dims: [5], dataType: 25, int32Data: [0x93, 0x01] }), 'u2.pb');
+    expect([u2.dtype, ...toNumbers(u2)]).toEqual(['u2', 3, 0, 1, 2, 1]);
+    const f4 = readTensorProto(encode({ dims: [2], dataType: 23, int32Data: [0x1f] }), 'f4.pb');
+    expect([f4.dtype, ...toNumbers(f4)]).toEqual(['f4e2m1', -6, 0.5]);
+    expectDiagnostic(() => readTensorProto(encode({ dims: [3], dataType: 22, int32Data: [1, 2, 3] }), 'i4.pb'), 5006,
+      'int32_data holds 3 values, but shape [3] needs 2 (packed bytes of 3 elements)');
+  });
+
+  it('uint64_data for uint32 and uint64, beyond 2^53', () => {
+    const u32 = readTensorProto(encode({ dims: [2], dataType: 12, uint64Data: [4294967295, 7] }), 'u32.pb');
+    expect([u32.dtype, ...toNumbers(u32)]).toEqual(['u32', 4294967295, 7]);
+    const u64 = readTensorProto(encode({ dims: [2], dataType: 13, uint64Data: ['18446744073709551615', '9007199254740993'] as never }), 'u64.pb');
+    expect(u64.dtype).toBe('u64');
+    expect([...u64.data]).toEqual([2n ** 64n - 1n, 2n ** 53n + 1n]);
+  });
+
+  it('raw_data of packed types must have the packed size', () => {
+    expectDiagnostic(() => readTensorProto(encode({ dims: [5], dataType: 26, rawData: new Uint8Array(1) }), 'r.pb'), 5006,
+      'raw_data is 1 bytes, but shape [5] of i2 needs 2 bytes');
+  });
+
   it('a tensor with no data and a zero dimension', () => {
     const t = readTensorProto(encode({ dims: [0, 4], dataType: 1 }), 'z.pb');
     expect(t.shape).toEqual([0, 4]);

@@ -152,8 +152,61 @@ const CASES: Partial<Record<OpKind, Case>> = {
     expect: ([a, c]) => { const av = toNumbers(a!), cv = toNumbers(c!); return [0, 1].flatMap((i) => [0, 1, 2, 3].map((k) => f32([0, 1, 2].reduce((s, j) => s + av[i * 3 + j]! * cv[k * 3 + j]!, 0)))); },
   },
   // [conv-family cases]
+  conv: {
+    build: (b, input) => b.op('conv', [input('f32', [1, 1, 4]), input('f32', [1, 1, 2]), input('f32', [1])], { strides: [1], pads: [1, 0], dilations: [1], group: 1, hasBias: true }),
+    expect: ([x, w, bias]) => { const v = toNumbers(x!), k = toNumbers(w!); return [0, 1, 2, 3].map((o) => f32(toNumbers(bias!)[0]! + k[0]! * (v[o - 1] ?? 0) + k[1]! * v[o]!)); },
+  },
+  conv_transpose: {
+    build: (b, input) => b.op('conv_transpose', [input('f32', [1, 1, 3]), input('f32', [1, 2, 2])], { strides: [2], pads: [0, 1], dilations: [1], group: 1, outputPadding: [0], hasBias: false }),
+    expect: ([x, w]) => {
+      const out = new Array<number>(10).fill(0);
+      for (let m = 0; m < 2; m++) for (let i = 0; i < 3; i++) for (let k = 0; k < 2; k++) if (2 * i + k < 5) out[m * 5 + 2 * i + k]! += toNumbers(x!)[i]! * toNumbers(w!)[m * 2 + k]!;
+      return out.map(f32);
+    },
+  },
+  pool: {
+    build: (b, input) => b.op('pool', [input('f32', [1, 2, 5])], { kind: 'avg', kernel: [3], strides: [2], pads: [1, 1], dilations: [1], ceilMode: false, countIncludePad: false, storageOrder: 0 }),
+    expect: ([x]) => [0, 1].flatMap((c) => [0, 1, 2].map((o) => { const taps = [2 * o - 1, 2 * o, 2 * o + 1].filter((i) => i >= 0 && i < 5).map((i) => toNumbers(x!)[c * 5 + i]!); return f32(taps.reduce((s, v) => s + v, 0) / taps.length); })),
+  },
+  pad: {
+    build: (b, input) => b.op('pad', [input('f32', [2, 3]), input('f32', [])], { mode: 'constant', pads: dims([1, 0, -1, 2]), hasValue: true }),
+    expect: ([x, fill]) => { const v = toNumbers(x!), f = toNumbers(fill!)[0]!; return [f, f, f, f, f, v[0]!, v[1]!, v[2]!, f, f]; },
+  },
+  resize: {
+    build: (b, input) => b.op('resize', [input('f32', [1, 4])], {
+      mode: 'linear', sizes: dims([1, 2]), scales: [1, 0.5], coordinateTransformation: 'half_pixel', nearestMode: 'round_prefer_floor',
+      cubicCoeffA: -0.75, excludeOutside: false, extrapolationValue: 0, antialias: false, roi: [0, 0, 1, 1],
+    }),
+    expect: ([x]) => { const v = toNumbers(x!); return [f32((v[0]! + v[1]!) / 2), f32((v[2]! + v[3]!) / 2)]; },
+  },
   // [attention-family cases]
   // [quant-rnn-family cases]
+  quantize: {
+    // per-axis along axis 1: clamp(round_half_even(f32(x / s)) + zp, 0, 255)
+    build: (b, input) => b.op('quantize', [input('f32', [2, 3]), b.constant(tensor('f32', [3], [0.01, 0.02, 0.5])), input('u8', [3])], { axis: 1, blockSize: 0, to: 'u8', saturate: true, hasZeroPoint: true, precision: 'f32' }),
+    expect: ([x, z]) => toNumbers(x!).map((v, i) => {
+      const q = f32(v / [0.01, 0.02, 0.5].map(f32)[i % 3]!);
+      const fl = Math.floor(q);
+      const r = q - fl > 0.5 || (q - fl === 0.5 && fl % 2 !== 0) ? fl + 1 : fl;
+      return Math.min(255, Math.max(0, r + toNumbers(z!)[i % 3]!));
+    }),
+  },
+  dequantize: {
+    build: (b, input) => b.op('dequantize', [input('u8', [2, 3]), b.constant(tensor('f32', [], [0.25])), input('u8', [])], { axis: 0, blockSize: 0, to: 'f32', hasZeroPoint: true }),
+    expect: ([x, z]) => toNumbers(x!).map((v) => (v - toNumbers(z!)[0]!) * 0.25),
+  },
+  rnn: {
+    // a one-unit tanh RNN over two steps: h1 = tanh(x0·w), h2 = tanh(x1·w + h1·r)
+    build: (b, input) => b.op('rnn', [input('f32', [2, 1, 1]), input('f32', [1, 1, 1]), input('f32', [1, 1, 1])], {
+      cell: 'rnn', hiddenSize: 1, direction: 'forward', activations: ['Tanh'], activationAlpha: [0], activationBeta: [0],
+      clip: undefined, linearBeforeReset: false, inputForget: false, layout: 0, inputs: [], output: 'Y',
+    }),
+    expect: ([x, w, r]) => {
+      const [x0, x1] = toNumbers(x!), [wv] = toNumbers(w!), [rv] = toNumbers(r!);
+      const h1 = f32(Math.tanh(x0! * wv!));
+      return [h1, f32(Math.tanh(x1! * wv! + h1 * rv!))];
+    },
+  },
   dim_values: {
     build: (b, input) => b.op('mul', [b.op('dim_values', [], { values: [input('f32', [3, 4]).shape[1]!, constDim(7)], scalar: false }), b.constant(tensor('i64', [2], [2, 3]))], {}),
     expect: () => [8, 21],

@@ -1,30 +1,20 @@
 // ONNX Runtime's attention contrib ops (domain com.microsoft), as its CPU kernels compute them:
-// MultiHeadAttention, GroupQueryAttention and RotaryEmbedding. Parts whose meaning depends on
-// run-time buffer sharing (past_sequence_length, shared KV buffers, beam-search cache
-// indirection), quantized KV caches and packed (ragged) batches are refused with
-// onnxUnsupportedFeature, naming the input or attribute.
+// MultiHeadAttention, GroupQueryAttention and RotaryEmbedding. KV caches use the separate-buffer
+// layout: present = past followed by the new keys and values. What depends on run-time buffer
+// sharing (past_sequence_length), beam search (cache_indirection), quantized KV caches, packed
+// (ragged) batches, head sinks and Q/K norms is refused with onnxUnsupportedFeature, naming the
+// input or attribute.
 
 import { constDim, constValue, mulDim, subDim, type Dim } from '../../../ir/dim.js';
 import { DTYPES } from '../../../ir/dtype.js';
 import type { Node } from '../../../ir/node.js';
 import type { ConvertContext } from '../context.js';
 import {
-  allowBoth, appendToCache, exactDiv, keysBelow, mergeHeads, positions, requireConst, scaledDotProductAttention, splitHeads,
+  allowBoth, anyPoison, appendToCache, exactDiv, flag, keysBelow, mergeHeads, poisoned, positions, positive, requireConst,
+  scaledDotProductAttention, splitHeads,
   type AttentionMask,
 } from './attention-core.js';
-import { cacheAt, rotate } from './rotary.js';
-
-function flag(ctx: ConvertContext, name: string, fallback = 0): boolean {
-  const v = ctx.attrs.int(name, fallback);
-  if (v !== 0 && v !== 1) ctx.fail('onnxBadAttribute', `attribute '${name}' must be 0 or 1, got ${v}`);
-  return v === 1;
-}
-
-function positive(ctx: ConvertContext, name: string): number {
-  const v = ctx.attrs.required(name, ctx.attrs.int(name));
-  if (v <= 0) ctx.fail('onnxBadAttribute', `attribute '${name}' must be positive, got ${v}`);
-  return v;
-}
+import { cacheAt, checkRotaryDim, rotate } from './rotary.js';
 
 /** Refuses inputs this importer does not implement, by position and name. */
 function refuseInputs(ctx: ConvertContext, names: Readonly<Record<number, string>>): void {
@@ -79,6 +69,8 @@ function RotaryEmbedding(ctx: ConvertContext): Node[] {
   } else {
     return ctx.fail('onnxBadInput', `RotaryEmbedding input must have rank 3 or 4, got rank ${x.shape.length}`);
   }
+  if (anyPoison(x4)) return poisoned(ctx);
+  checkRotaryDim(ctx, rotaryDim, x4.shape[3]!);
   const at = (cache: Node): Node => ctx.op('unsqueeze', [rowsAt(ctx, cache, ids, sequence)], { axes: [headAxis] });
   const y = rotate(ctx, x4, at(cos), at(sin), rotaryDim, flag(ctx, 'interleaved'));
   return [x.shape.length === 4 ? y : ctx.op('reshape', [y], { shape: x.shape })];
@@ -153,6 +145,7 @@ function MultiHeadAttention(ctx: ConvertContext): (Node | undefined)[] {
     k = appendToCache(ctx, pastKey, k);
     v = appendToCache(ctx, pastValue, v);
   }
+  if (anyPoison(q, k, v)) return poisoned(ctx);
   const batch = q.shape[0]!, sq = q.shape[2]!, total = k.shape[2]!;
   const filter = ctx.scalar(ctx.attrs.float('mask_filter_value', -10000), q.dtype);
   let additive: Node | undefined;
@@ -204,6 +197,7 @@ function GroupQueryAttention(ctx: ConvertContext): (Node | undefined)[] {
   let q = splitHeads(ctx, query, numHeads, 'query');
   let k = splitHeads(ctx, key, kvHeads, 'key');
   const v = splitHeads(ctx, value, kvHeads, 'value');
+  if (anyPoison(q, k, v)) return poisoned(ctx);
   const batch = q.shape[0]!, sq = q.shape[2]!;
 
   const pastKey = ctx.optionalInput(3), pastValue = ctx.optionalInput(4);
@@ -225,6 +219,7 @@ function GroupQueryAttention(ctx: ConvertContext): (Node | undefined)[] {
   }
   const presentKey = appendToCache(ctx, pastKey, k);
   const presentValue = appendToCache(ctx, pastValue, v);
+  if (anyPoison(q, presentKey, presentValue)) return poisoned(ctx);
   const mask = gqaMask(ctx, pastLength, pastStart, total, sq, presentKey.shape[2]!);
   const attentionBias = ctx.optionalInput(10);
   const { y, scores } = scaledDotProductAttention(ctx, q, presentKey, presentValue, { ...mask, bias: attentionBias }, {
@@ -246,7 +241,8 @@ function newPositions(ctx: ConvertContext, pastStart: Node | undefined, batch: D
  * Which keys of the concatenated cache [past (P), new (S)] each query sees. With a past, batch
  * entry b's past is valid below pastStart[b] and its new tokens sit at absolute positions
  * pastStart[b] + 0..S-1; query i is at pastStart[b] + i. Causal: key position <= query
- * position; local_window_size W: key position >= query position - W.
+ * position; local_window_size W: the last W positions up to the query's (key position > query
+ * position - W), as ONNX Runtime 1.30 computes it.
  */
 function gqaMask(ctx: ConvertContext, pastLength: Dim, pastStart: Node | undefined, total: Node, sq: Dim, keys: Dim): AttentionMask {
   const causal = flag(ctx, 'causal', 1);
@@ -259,7 +255,7 @@ function gqaMask(ctx: ConvertContext, pastLength: Dim, pastStart: Node | undefin
     if (window <= 0) return causal ? { allowed: lengths, causalLowerRight: true } : { allowed: lengths };
     const i = positions(ctx, sq, [sq, one]);
     const j = positions(ctx, keys, [one, keys]);
-    const inWindow = ctx.op('and', [ctx.op('le', [j, i], {}), ctx.op('ge', [j, ctx.op('sub', [i, ctx.scalar(window, 'i64')], {})], {})], {});
+    const inWindow = ctx.op('and', [ctx.op('le', [j, i], {}), ctx.op('ge', [j, ctx.op('sub', [i, ctx.scalar(window - 1, 'i64')], {})], {})], {});
     return { allowed: allowBoth(ctx, lengths, inWindow) };
   }
   const b = pastStart.shape[0]!;
@@ -273,7 +269,7 @@ function gqaMask(ctx: ConvertContext, pastLength: Dim, pastStart: Node | undefin
   const queryPos = ctx.op('add', [start, positions(ctx, sq, [one, one, sq, one])], {});
   let allowed = valid;
   if (causal) allowed = ctx.op('and', [allowed, ctx.op('le', [keyPos, queryPos], {})], {});
-  if (window > 0) allowed = ctx.op('and', [allowed, ctx.op('ge', [keyPos, ctx.op('sub', [queryPos, ctx.scalar(window, 'i64')], {})], {})], {});
+  if (window > 0) allowed = ctx.op('and', [allowed, ctx.op('ge', [keyPos, ctx.op('sub', [queryPos, ctx.scalar(window - 1, 'i64')], {})], {})], {});
   return { allowed };
 }
 

@@ -43,6 +43,20 @@ export interface AttentionResult {
   readonly scores?: Node | undefined;
 }
 
+/** A 0/1 attribute. */
+export function flag(ctx: ConvertContext, name: string, fallback = 0): boolean {
+  const v = ctx.attrs.int(name, fallback);
+  if (v !== 0 && v !== 1) ctx.fail('onnxBadAttribute', `attribute '${name}' must be 0 or 1, got ${v}`);
+  return v === 1;
+}
+
+/** A required positive int attribute (a head count). */
+export function positive(ctx: ConvertContext, name: string): number {
+  const v = ctx.attrs.required(name, ctx.attrs.int(name));
+  if (v <= 0) ctx.fail('onnxBadAttribute', `attribute '${name}' must be positive, got ${v}`);
+  return v;
+}
+
 /** dims[i] of a node's shape. */
 function dim(n: Node, i: number): Dim {
   return n.shape[i < 0 ? n.shape.length + i : i]!;
@@ -89,6 +103,7 @@ export function causalAllowed(ctx: ConvertContext, sq: Dim, skv: Dim, offset: Di
     const limit = constValue(offset) === 0 ? i : ctx.op('add', [i, ctx.dimValues([offset], true)], {});
     return ctx.op('le', [j, limit], {});
   }
+  requireVector(ctx, offset, 'per-batch causal offsets');
   const batch = dim(offset, 0);
   const i = positions(ctx, sq, [one, one, sq, one]);
   const j = positions(ctx, skv, [one, one, one, skv]);
@@ -98,6 +113,7 @@ export function causalAllowed(ctx: ConvertContext, sq: Dim, skv: Dim, offset: Di
 
 /** Keys j < lengths[b] as bool [B, 1, 1, Skv]; `lengths` is an i64 [B] node. */
 export function keysBelow(ctx: ConvertContext, lengths: Node, skv: Dim): Node {
+  requireVector(ctx, lengths, 'key lengths');
   const one = constDim(1);
   const j = positions(ctx, skv, [one, one, one, skv]);
   const limit = ctx.op('reshape', [lengths], { shape: [dim(lengths, 0), one, one, one] });
@@ -154,6 +170,7 @@ export function scaledDotProductAttention(
   const softcap = opts.softcap ?? 0;
   const direct = softcap <= 0 && opts.scores === undefined;
   if (direct) {
+    // The IR op computes in f64 and rounds once, at least as precise as any softmax_precision.
     const bias = mask.bias && mask.bias.dtype !== q.dtype ? ctx.op('cast', [mask.bias], { to: q.dtype }) : mask.bias;
     const m = bias === undefined ? mask.allowed : mask.allowed === undefined ? bias : ctx.op('add', [bias, allowedToBias(ctx, mask.allowed, q.dtype)], {});
     const y = ctx.op('attention', m ? [q, k, v, m] : [q, k, v], { causal: mask.causalLowerRight ?? false, scale: opts.scale, hasMask: m !== undefined });
@@ -193,6 +210,20 @@ function decomposed(ctx: ConvertContext, q: Node, k: Node, v: Node, mask: Attent
   const y = to(ctx.op('matmul', [to(probs, cd), repeatHeads(ctx, to(v, cd), hq)], {}), dtype);
   const picked = { matmul, softcapped: scores, biased, probabilities: probs, none: undefined }[opts.scores ?? 'none'];
   return { y, scores: picked && to(picked, dtype) };
+}
+
+/** Whether any of the nodes is poison (an error already reported at this node). */
+export function anyPoison(...nodes: readonly (Node | undefined)[]): boolean {
+  return nodes.some((n) => n !== undefined && isPoison(n));
+}
+
+/** Poison for every output of the node (after an error reported while converting it). */
+export function poisoned(ctx: ConvertContext): Node[] {
+  return ctx.node.outputs.map(() => ctx.b.poison());
+}
+
+function requireVector(ctx: ConvertContext, x: Node, what: string): void {
+  if (x.shape.length !== 1) ctx.fail('onnxBadInput', `${ctx.node.opType} ${what} must have rank 1 ([batch]), got rank ${x.shape.length}`);
 }
 
 export function requireConst(ctx: ConvertContext, d: Dim, what: string): number {

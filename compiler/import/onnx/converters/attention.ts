@@ -17,33 +17,20 @@ import type { ConvertContext } from '../context.js';
 import type { ConverterTable } from '../converter.js';
 import { dtypeFromOnnx } from '../initializers.js';
 import {
-  allowBoth, appendToCache, causalAllowed, exactDiv, keysBelow, mergeHeads, scaledDotProductAttention, splitHeads,
+  allowBoth, anyPoison, appendToCache, causalAllowed, exactDiv, flag, keysBelow, mergeHeads, poisoned, positive,
+  scaledDotProductAttention, splitHeads,
   type ScoresOutput,
 } from './attention-core.js';
 import { ATTENTION_CONTRIB_CONVERTERS } from './attention-contrib.js';
-import { cacheAt, rotate } from './rotary.js';
+import { cacheAt, checkRotaryDim, rotate } from './rotary.js';
 import { TRANSFORMER_CONTRIB_CONVERTERS } from './transformer-contrib.js';
 
 // ---- helpers ----
 
-/** A 0/1 attribute. */
-export function flag(ctx: ConvertContext, name: string, fallback = 0): boolean {
-  const v = ctx.attrs.int(name, fallback);
-  if (v !== 0 && v !== 1) ctx.fail('onnxBadAttribute', `attribute '${name}' must be 0 or 1, got ${v}`);
-  return v === 1;
-}
-
-/** A positive int attribute, required. */
-export function heads(ctx: ConvertContext, name: string): number {
-  const v = ctx.attrs.required(name, ctx.attrs.int(name));
-  if (v <= 0) ctx.fail('onnxBadAttribute', `attribute '${name}' must be positive, got ${v}`);
-  return v;
-}
-
 /** The last axis of a mask padded to `length` with `false` (bool) or -inf (float), as the reference does. */
 function padKeys(ctx: ConvertContext, mask: Node, length: Dim): Node {
   const rank = mask.shape.length;
-  if (rank === 0) return mask;
+  if (rank === 0) ctx.fail('onnxBadInput', 'attn_mask must have at least one axis (the keys)');
   const last = mask.shape[rank - 1]!;
   if (dimEquals(last, length)) return mask;
   const missing = subDim(length, last);
@@ -74,8 +61,8 @@ function Attention(ctx: ConvertContext): (Node | undefined)[] {
     ctx.fail('onnxBadInput', `Attention needs Q, K and V all of rank 3 or all of rank 4, got ranks ${rank}, ${k.shape.length}, ${v.shape.length}`);
   }
   if (rank === 3) {
-    q = splitHeads(ctx, q, heads(ctx, 'q_num_heads'), 'Q');
-    const kvHeads = heads(ctx, 'kv_num_heads');
+    q = splitHeads(ctx, q, positive(ctx, 'q_num_heads'), 'Q');
+    const kvHeads = positive(ctx, 'kv_num_heads');
     k = splitHeads(ctx, k, kvHeads, 'K');
     v = splitHeads(ctx, v, kvHeads, 'V');
   }
@@ -84,6 +71,7 @@ function Attention(ctx: ConvertContext): (Node | undefined)[] {
   const nonpad = ctx.opset >= 24 ? ctx.optionalInput(6) : undefined;
   const presentKey = appendToCache(ctx, pastKey, k);
   const presentValue = appendToCache(ctx, pastValue, v);
+  if (anyPoison(q, presentKey, presentValue)) return poisoned(ctx);
   const sq = q.shape[2]!, skv = presentKey.shape[2]!;
 
   let allowed: Node | undefined, bias: Node | undefined;
@@ -137,7 +125,7 @@ function RotaryEmbedding(ctx: ConvertContext): Node[] {
     headAxis = 1;
   } else if (rank === 3) {
     const [b, s, hidden] = x.shape as [Dim, Dim, Dim];
-    const h = heads(ctx, 'num_heads');
+    const h = positive(ctx, 'num_heads');
     x4 = ctx.op('reshape', [x], { shape: [b, s, constDim(h), exactDiv(ctx, hidden, constDim(h), 'RotaryEmbedding hidden size over num_heads')] });
     headAxis = 2;
   } else {
@@ -146,7 +134,9 @@ function RotaryEmbedding(ctx: ConvertContext): Node[] {
   const headSize = constValue(x4.shape[3]!);
   const given = ctx.attrs.int('rotary_embedding_dim', 0);
   if (given === 0 && headSize === undefined) ctx.fail('onnxUnsupportedFeature', 'RotaryEmbedding over a symbolic head size needs rotary_embedding_dim');
+  if (anyPoison(x4)) return poisoned(ctx);
   const rotaryDim = given === 0 ? headSize! : given;
+  checkRotaryDim(ctx, rotaryDim, x4.shape[3]!);
   const pick = (cache: Node): Node => {
     const perPosition = positionIds === undefined ? cache : cacheAt(ctx, cache, positionIds);
     if (perPosition.shape.length !== 3) ctx.fail('onnxBadInput', `RotaryEmbedding cos/sin per position must have rank 3 ([batch, sequence, rotary_dim/2]), got rank ${perPosition.shape.length}`);

@@ -57,7 +57,10 @@ function knownSize(ctx: ConvertContext, d: Dim, what: string): number {
 /**
  * Explicit pads (begin values, then end values) for a sliding window: the pads attribute, or
  * auto_pad's. SAME_*: output ceil(in / stride), total padding max(0, (out-1)·stride + extent - in)
- * split evenly, the odd one at the end (UPPER) or the beginning (LOWER).
+ * split evenly, the odd one at the end (UPPER) or the beginning (LOWER). The max(0, ...) is
+ * TensorFlow's SAME and ONNX Runtime's for Conv; a stride larger than the window would
+ * otherwise give negative pads (ONNX Runtime's pools shift their windows then, and the ONNX
+ * reference fails).
  */
 function windowPads(ctx: ConvertContext, autoPad: AutoPad, input: readonly Dim[], kernel: readonly number[], strides: readonly number[], dilations: readonly number[]): number[] {
   const n = input.length;
@@ -145,6 +148,12 @@ function ConvTranspose(ctx: ConvertContext): Node[] {
       const out = outputShape ? outputShape[i]! : size * strides[i]!;
       const total = strides[i]! * (size - 1) + outputPadding[i]! + dilations[i]! * (kernel[i]! - 1) + 1 - out;
       const half = Math.floor(total / 2);
+      if (!same && total < 0) {
+        // A larger explicit output_shape grows the end, as the ONNX reference and ONNX Runtime do.
+        begin.push(0);
+        end.push(total);
+        return;
+      }
       begin.push(autoPad === 'SAME_UPPER' ? half : total - half);
       end.push(autoPad === 'SAME_UPPER' ? total - half : half);
     });

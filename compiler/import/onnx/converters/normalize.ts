@@ -109,14 +109,19 @@ function BatchNormalization(ctx: ConvertContext): Node[] {
   }
   const spatial = ctx.opset >= 9 || ctx.attrs.int('spatial', 1) !== 0;
   const eps = ctx.attrs.float('epsilon', 1e-5);
-  const param = (i: number): Node => {
-    const p = castTo(ctx, ctx.input(i), x.dtype);
-    return spatial ? perChannel(ctx, p, rank) : p;
+  // Since opset 15 the parameters may have other float types: compute in the widest (NumPy's
+  // promotion), then store in x's type.
+  const given = [1, 2, 3, 4].map((i) => ctx.input(i));
+  const work = given.reduce<DType>((w, p) => (DTYPES[p.dtype].isFloat && DTYPES[p.dtype].bits > DTYPES[w].bits ? p.dtype : w), x.dtype);
+  const param = (p: Node): Node => {
+    if (!spatial && p.shape.length !== rank - 1) ctx.fail('onnxBadInput', `BatchNormalization with spatial=0 needs statistics of rank ${rank - 1} ([C, D1, ...]), got rank ${p.shape.length}`);
+    return spatial ? perChannel(ctx, castTo(ctx, p, work), rank) : castTo(ctx, p, work);
   };
-  const [scale, bias, mean, variance] = [param(1), param(2), param(3), param(4)];
-  const centred = ctx.op('mul', [scale, ctx.op('sub', [x, mean], {})], {});
-  const std = ctx.op('sqrt', [ctx.op('add', [variance, ctx.scalar(eps, x.dtype)], {})], {});
-  return [ctx.op('add', [ctx.op('div', [centred, std], {}), bias], {})];
+  const [scale, bias, mean, variance] = given.map(param) as [Node, Node, Node, Node];
+  const xw = castTo(ctx, x, work);
+  const centred = ctx.op('mul', [scale, ctx.op('sub', [xw, mean], {})], {});
+  const std = ctx.op('sqrt', [ctx.op('add', [variance, ctx.scalar(eps, work)], {})], {});
+  return [castTo(ctx, ctx.op('add', [ctx.op('div', [centred, std], {}), bias], {}), x.dtype)];
 }
 
 /** y = scale · (x - mean) / sqrt(var + epsilon) + B, statistics per instance and channel (axes 2..). */

@@ -69,16 +69,22 @@ function fromSizes(ctx: ConvertContext, x: Node, axes: readonly number[], given:
     if (size !== undefined && size < 0) ctx.fail('onnxBadInput', `${ctx.node.opType} sizes must be non-negative, got ${size}`);
     if (dimEquals(sizes[a]!, x.shape[a]!)) return 1;
     if (size === undefined || input === undefined) ctx.fail('onnxUnsupportedFeature', `${ctx.node.opType} from ${x.shape[a]!.key} to ${sizes[a]!.key} on axis ${a} (both sizes must be known)`);
+    if (input === 0) ctx.fail('onnxBadInput', `${ctx.node.opType} cannot resize axis ${a} of size 0 to size ${size}`);
     return size / input;
   };
   if (policy === 'stretch') return { sizes, scales: x.shape.map((_, a) => ratio(a)) };
+  const inputs = axes.map((a) => {
+    const v = constValue(x.shape[a]!);
+    if (v === undefined) ctx.fail('onnxUnsupportedFeature', `${ctx.node.opType} keep_aspect_ratio_policy '${policy}' on axis ${a} of symbolic size ${x.shape[a]!.key}`);
+    return v;
+  });
   const ratios = axes.map(ratio);
   const scale = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
   const scales = x.shape.map((_, a) => (axes.includes(a) ? scale : 1));
-  return {
-    scales,
-    sizes: x.shape.map((d, a) => (axes.includes(a) ? constDim(Math.floor(scale * constValue(d)! + 0.5)) : d)),
-  };
+  // round half up, as the reference's int(x + 0.5)
+  const sizesOut = [...x.shape];
+  axes.forEach((a, i) => (sizesOut[a] = constDim(Math.floor(scale * inputs[i]! + 0.5))));
+  return { scales, sizes: sizesOut };
 }
 
 /** The roi for all axes (starts, then ends); [0..., 1...] unless tf_crop_and_resize. */

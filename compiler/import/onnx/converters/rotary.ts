@@ -21,8 +21,7 @@ export function rotate(ctx: ConvertContext, x: Node, cos: Node, sin: Node, rotar
   const rank = x.shape.length;
   const size = x.shape[rank - 1]!;
   const width = constValue(size);
-  if (rotaryDim % 2 !== 0 || rotaryDim <= 0) ctx.fail('onnxBadAttribute', `the rotary embedding dim must be a positive even number, got ${rotaryDim}`);
-  if (width !== undefined && rotaryDim > width) ctx.fail('onnxBadAttribute', `the rotary embedding dim ${rotaryDim} exceeds the head size ${width}`);
+  checkRotaryDim(ctx, rotaryDim, size);
   const half = constDim(rotaryDim / 2);
   const cosHalf = constValue(cos.shape[cos.shape.length - 1]!);
   if (cosHalf !== undefined && cosHalf !== rotaryDim / 2) {
@@ -48,6 +47,13 @@ export function rotate(ctx: ConvertContext, x: Node, cos: Node, sin: Node, rotar
   if (!partial) return out;
   const rest = ctx.op('slice', [x], { axes: [rank - 1], starts: [constDim(rotaryDim)], steps: [1], counts: [subDim(size, rotaryDim)] });
   return ctx.op('concat', [out, rest], { axis: rank - 1 });
+}
+
+/** The rotated width must be even, positive and at most the head size. */
+export function checkRotaryDim(ctx: ConvertContext, rotaryDim: number, headSize: Dim): void {
+  const width = constValue(headSize);
+  if (rotaryDim % 2 !== 0 || rotaryDim <= 0) ctx.fail('onnxBadAttribute', `the rotary embedding dim must be a positive even number, got ${rotaryDim}`);
+  if (width !== undefined && rotaryDim > width) ctx.fail('onnxBadAttribute', `the rotary embedding dim ${rotaryDim} exceeds the head size ${width}`);
 }
 
 /** Rows of a [positions, rotaryDim/2] cache picked by i64 position ids ([B, S] → [B, S, half]). */

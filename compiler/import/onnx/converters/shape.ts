@@ -150,6 +150,7 @@ function Concat(ctx: ConvertContext): Node[] {
   const inputs = Array.from({ length: ctx.inputCount }, (_, i) => ctx.input(i));
   const rank = inputs[0]!.shape.length;
   const axis = axisOf(ctx, ctx.attrs.required('axis', ctx.attrs.int('axis')), rank);
+  if (inputs.some((n) => n.shape.length !== rank)) ctx.fail('onnxBadInput', `Concat inputs differ in rank: ${inputs.map((n) => n.shape.length).join(', ')}`);
   if (rank === 1) {
     const parts = inputs.map((_, i) => ctx.dims(i));
     if (parts.every((p) => p !== undefined)) return [shapeValue(ctx, parts.flatMap((p) => p!))];

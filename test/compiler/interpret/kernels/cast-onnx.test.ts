@@ -24,15 +24,15 @@ interface CastCase {
 /** `to`, `saturate` and `round_mode` of the model's one Cast node. */
 function castAttributes(test: string): CastCase {
   const model = onnx.ModelProto.decode(readFileSync(path.join(ONNX_NODE_TESTS, test, 'model.onnx')));
-  const node = model.graph!.node[0]!;
+  const node = model.graph!.node![0]!;
   expect(node.opType).toBe('Cast');
   let to = 0;
   let saturate: boolean | undefined;
   let roundMode: CastOptions['roundMode'];
-  for (const a of node.attribute) {
+  for (const a of node.attribute ?? []) {
     if (a.name === 'to') to = Number(String(a.i));
     else if (a.name === 'saturate') saturate = Number(String(a.i)) !== 0;
-    else if (a.name === 'round_mode') roundMode = new TextDecoder().decode(a.s) as CastOptions['roundMode'];
+    else if (a.name === 'round_mode') roundMode = new TextDecoder().decode(a.s ?? new Uint8Array()) as CastOptions['roundMode'];
     else throw new Error(`${test}: unexpected attribute ${a.name}`);
   }
   return { to, opts: { saturate, roundMode } };

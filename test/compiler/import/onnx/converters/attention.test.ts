@@ -48,7 +48,7 @@ describe('Attention', () => {
   });
 
   it('3-D inputs split into heads; softcap and the qk output take the decomposition', () => {
-    const q = randomTensor('f32', [2, 7, 6], 13), k = randomTensor('f32', [2, 1, 6], 14), v = randomTensor('f32', [2, 1, 4], 15);
+    const q = randomTensor('f32', [2, 7, 6], 13), k = randomTensor('f32', [2, 5, 2], 14), v = randomTensor('f32', [2, 5, 4], 15);
     const c = {
       op: 'Attention', outputs: ['y', '', '', 'qk'], attrs: { q_num_heads: 3, kv_num_heads: 1, qk_matmul_output_mode: 3 }, floats: { softcap: 0.75, scale: 0.5 },
       inputs: [['Q', q], ['K', k], ['V', v]] as const,
@@ -93,6 +93,12 @@ describe('Attention', () => {
     expect(refusal({ op: 'Attention', attrs: { qk_matmul_output_mode: 5 }, outputs: ['y', '', '', 'qk'], inputs: [['Q', q4], ['K', q4], ['V', q4]] }).code).toBe(3004);
     expect(refusal({ op: 'Attention', inputs: [['Q', q4], ['K', q4], ['V', q4], '', ['past_key', q4]] }).message).toContain('past_value');
     expect(refusal({ op: 'Attention', opset: 22, inputs: [['Q', q4], ['K', q4], ['V', q4]] }).code).toBe(3002);
+    // a cache that does not fit the new keys: a shape error at the node, not a crash
+    const past = randomTensor('f32', [1, 1, 4, 5], 3);
+    const bad = refusal({ op: 'Attention', outputs: ['y', 'pk', 'pv', 'qk'], attrs: { qk_matmul_output_mode: 1 }, inputs: [['Q', q4], ['K', q4], ['V', q4], '', ['past_key', past], ['past_value', past]] });
+    expect(bad.code).toBeGreaterThanOrEqual(2000);
+    expect(bad.code).toBeLessThan(3000);
+    expect(refusal({ op: 'Attention', opset: 24, inputs: [['Q', q4], ['K', q4], ['V', q4], '', '', '', ['nonpad', tensor('i64', [1, 1], [1])]] }).message).toContain('rank 1');
   });
 });
 
