@@ -122,6 +122,6 @@ export const ELEMENTWISE_OPS = {
       if (!Object.prototype.hasOwnProperty.call(DTYPES, attrs.to)) fail('badAttribute', `cast to unknown dtype '${String(attrs.to)}'`);
       return { dtype: attrs.to, shape: x!.shape };
     },
-    evaluate: ([x], attrs) => cast(x!, attrs.to),
+    evaluate: ([x], attrs) => cast(x!, attrs.to, attrs.saturate === undefined ? undefined : { saturate: attrs.saturate }),
   },
 } satisfies Partial<OpTable>;
