@@ -41,14 +41,22 @@ function int64ToBigInt(v: Int64): bigint {
 }
 
 export function readTensorProto(bytes: Uint8Array, path: string, opts: ReadOptions = {}): Tensor {
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TENSOR_BYTES;
   let proto: InstanceType<typeof onnx.TensorProto>;
   try {
     proto = onnx.TensorProto.decode(bytes);
   } catch (e) {
     failFile(path, `not a valid ONNX TensorProto (${e instanceof Error ? e.message : String(e)})`);
   }
-  const typeNumber = proto.dataType;
+  return tensorFromProto(proto, path, opts);
+}
+
+/**
+ * A TensorProto message already decoded (an ONNX initializer or Constant) as a host tensor,
+ * with the same checks as a file: size limits before allocation, data length against shape.
+ */
+export function tensorFromProto(proto: onnxProto.onnx.ITensorProto, path: string, opts: ReadOptions = {}): Tensor {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_TENSOR_BYTES;
+  const typeNumber = proto.dataType ?? 0;
   const dtype = dtypeFromOnnx(typeNumber);
   if (dtype === undefined) {
     const name = ONNX_TYPE_NAMES[typeNumber] ?? 'unknown';
@@ -57,13 +65,14 @@ export function readTensorProto(bytes: Uint8Array, path: string, opts: ReadOptio
   if (proto.dataLocation === EXTERNAL_DATA_LOCATION) {
     failFile(path, 'the tensor keeps its data in an external file, which is not supported');
   }
-  const shape = proto.dims.map((d) => {
+  const shape = (proto.dims ?? []).map((d) => {
     const n = Number(int64ToBigInt(d as Int64));
     if (!Number.isSafeInteger(n) || n < 0) failFile(path, `dimension ${d.toString()} is not a valid size`);
     return n;
   });
   const size = checkedSize(shape, dtype, path, maxBytes);
-  const data = proto.rawData.length > 0 ? fromRawData(proto.rawData, dtype, size, shape, path) : fromTypedField(proto, dtype, size, shape, path);
+  const raw = proto.rawData ?? new Uint8Array();
+  const data = raw.length > 0 ? fromRawData(raw, dtype, size, shape, path) : fromTypedField(onnx.TensorProto.fromObject(proto), dtype, size, shape, path);
   return { dtype, shape, data };
 }
 

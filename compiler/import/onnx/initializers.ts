@@ -8,9 +8,9 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { diag, DiagnosticError } from '../../diagnostics/diagnostic.js';
 import { dtypeFromOnnx as dtypeOfOnnx, type DType } from '../../ir/dtype.js';
 import type { Tensor } from '../../interpret/tensor.js';
-import { readTensorProto } from '../../io/tensor-proto.js';
+import { tensorFromProto } from '../../io/tensor-proto.js';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../../io/raw-data.js';
-import { onnx, ONNX_TYPE_NAMES, type TensorProto } from './proto.js';
+import { ONNX_TYPE_NAMES, type TensorProto } from './proto.js';
 
 export interface InitializerOptions {
   /** The folder external data may be read from (the model's folder); none: external data is refused. */
@@ -86,5 +86,5 @@ export function tensorFromInitializer(t: TensorProto, path: string, options: Ini
   if (t.dataLocation === EXTERNAL) {
     proto = { ...t, rawData: readExternal(t, options, maxBytes), dataLocation: 0, externalData: [] };
   }
-  return readTensorProto(onnx.TensorProto.encode(proto).finish(), label, { maxBytes });
+  return tensorFromProto(proto, label, { maxBytes });
 }
