@@ -1,0 +1,77 @@
+// A Program: a whole model lowered to kernels for one target — the `ScheduledGraph` stage of
+// the pipeline (DESIGN "The pipeline"). It lists every value that lives in device memory,
+// the kernels, and the dispatches in order. The memory plan (compiler/schedule) gives the
+// temporaries their arena offsets; packaging writes it all into manifest.json; runtimes and
+// the Program interpreter (compiler/kernel/run-program.ts) execute the steps in order.
+
+import type { Dim } from '../ir/dim.js';
+import type { DType } from '../ir/dtype.js';
+import type { DimDecl } from '../ir/graph.js';
+import type { Tensor } from '../interpret/tensor.js';
+import type { Kernel } from './ir.js';
+
+/**
+ * Where a value's memory comes from:
+ * - `input`: copied in per call (bound by the user's input `name`);
+ * - `weight`: loaded once (a param bound from the weights, or a constant held in the graph);
+ * - `temp`: an intermediate, placed in the arena by the memory plan;
+ * - `output`: written by a kernel and read back after the call (graph output `name`);
+ * - `state`: persists between calls (KV caches), reset on demand.
+ */
+export type ValueRole = 'input' | 'weight' | 'temp' | 'output' | 'state';
+
+export interface ProgramValue {
+  /** Unique id (`v12`), used by dispatch bindings. */
+  readonly id: string;
+  readonly role: ValueRole;
+  /** Input, output, param or state name; for a constant weight, a generated one. */
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly Dim[];
+  /** The data of a constant weight (params are bound from the model's weights by name). */
+  readonly constant?: Tensor;
+}
+
+export interface Dispatch {
+  readonly kernel: string;
+  /** Kernel buffer parameter name → value id. */
+  readonly buffers: Readonly<Record<string, string>>;
+  /** Kernel uniform name → its value as a dim expression of the model's symbols. */
+  readonly uniforms: Readonly<Record<string, Dim>>;
+  /** Extents of the kernel's grid loops (outermost first), as dims. */
+  readonly grid: readonly Dim[];
+}
+
+export interface Program {
+  readonly name: string;
+  /** The model's symbols, bound per call from input shapes or `--dim`. */
+  readonly dims: readonly DimDecl[];
+  readonly values: readonly ProgramValue[];
+  readonly kernels: readonly Kernel[];
+  readonly dispatches: readonly Dispatch[];
+  /** Graph inputs and outputs in declaration order, by value id. */
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+}
+
+/** A description of the machine a schedule is made for; the cost model reads it. */
+export interface TargetDescription {
+  readonly name: 'wasm' | 'webgpu' | 'cuda';
+  /** Lanes of the widest f32 vector (4 for SIMD128). */
+  readonly vectorLanes: number;
+  /** Vector registers the register tile may hold (accumulators + operands). */
+  readonly vectorRegisters: number;
+  /** Bytes of the cache a K block of a matmul should fit in. */
+  readonly cacheBytes: number;
+  /** GPU limits (undefined on CPU targets). */
+  readonly maxWorkgroupInvocations?: number;
+  readonly maxWorkgroupStorageBytes?: number;
+  readonly subgroupSize?: number;
+}
+
+export const WASM_TARGET: TargetDescription = {
+  name: 'wasm',
+  vectorLanes: 4,
+  vectorRegisters: 16,
+  cacheBytes: 32 * 1024,
+};
