@@ -98,7 +98,11 @@ export function select(cond: Expr, a: Expr, b: Expr): Expr {
 
 export function cast(a: Expr, type: KType): Expr {
   if (a.type === type) return a;
-  if (a.kind === 'const' && !isVector(type) && type === 'i32' && a.type !== 'bool') return i32(Math.trunc(Number(a.value)));
+  if (a.kind === 'const' && type === 'i32' && (a.type === 'f32' || a.type === 'i32')) {
+    // Float→int casts truncate and saturate (NaN → 0), as the interpreter and the targets do.
+    const v = Number(a.value);
+    return i32(Number.isNaN(v) ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(v))));
+  }
   if (a.kind === 'const' && type === 'f32' && typeof a.value === 'number') return f32(a.value);
   return { kind: 'cast', type, a };
 }

@@ -1,0 +1,160 @@
+// Tile sizes for the CPU contraction kernels, chosen by a small cost model from the target's
+// description (vector lanes, vector registers, cache bytes), never hard-coded per shape.
+//
+// The model counts, per output element and per step along the reduction, the vector
+// instructions a register tile issues (FMAs, operand loads and splats) and adds the work
+// wasted on edges (rows recomputed by a clamped tile, columns left to narrower edge code).
+// Sizes that are not known at compile time (symbolic dims) are treated as large, so only the
+// tile's own compute/load ratio counts.
+
+import type { TargetDescription } from '../kernel/program.js';
+
+/** A register tile of a matmul vectorised along N, with the K block and rows per work item. */
+export interface MatmulTile {
+  /** Rows of C held in registers (A values splatted). */
+  readonly mr: number;
+  /** Columns of C held in registers, a multiple of the vector lanes (B rows loaded as vectors). */
+  readonly nr: number;
+  /** K block: the A and B micro-panels of one block fit in half the cache. */
+  readonly kc: number;
+  /** Rows of C one work item covers (a multiple of mr), sweeping them while its B panel is hot. */
+  readonly rowsPerItem: number;
+}
+
+/** A register tile of dot products vectorised along K (B given with K contiguous, e.g. transposed weights). */
+export interface DotTile {
+  readonly mr: number;
+  readonly nr: number;
+}
+
+/** Query rows per attention work item. */
+export interface AttentionBlock {
+  readonly rows: number;
+}
+
+/** Sizes assumed for dims unknown at compile time: large enough that edges do not matter. */
+const LARGE = 1 << 20;
+const MAX_TILE_ROWS = 8;
+/** Rows per work item: enough to reuse the B panel, few enough to leave work for every thread. */
+const MAX_ROWS_PER_ITEM = 64;
+
+/** Vector registers a tile vectorised along N holds: accumulators, B vectors, one A splat. */
+export function matmulTileRegisters(mr: number, nr: number, lanes: number): number {
+  return (mr * nr) / lanes + nr / lanes + 1;
+}
+
+/** Vector registers a dot tile holds: one accumulator per output, one vector per A row and per B column. */
+export function dotTileRegisters(mr: number, nr: number): number {
+  return mr * nr + mr + nr;
+}
+
+/** Vector instructions per k step of an mr × nr tile vectorised along N, per output element. */
+function nVectorCost(mr: number, nr: number, lanes: number): number {
+  const fmas = (mr * nr) / lanes;
+  const loads = mr + nr / lanes;
+  return (fmas + loads) / (mr * nr);
+}
+
+/** Cost of `n` columns: full tiles of nr, then single-vector chunks, then scalar columns. */
+function columnsCost(mr: number, nr: number, n: number, lanes: number): number {
+  const full = Math.floor(n / nr) * nr;
+  const vectorEdge = Math.floor((n - full) / lanes) * lanes;
+  const scalarEdge = n - full - vectorEdge;
+  return full * nVectorCost(mr, nr, lanes) + vectorEdge * nVectorCost(mr, lanes, lanes) + scalarEdge * nVectorCost(mr, 1, 1);
+}
+
+function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}
+
+/**
+ * The register tile, K block and rows per work item for C[m, n] = A[m, k]·B[k, n] with B's
+ * rows contiguous. Registers (matmulTileRegisters) never exceed target.vectorRegisters.
+ * Among the tiles that fit, the cheapest total (compute/load ratio plus edge waste) wins;
+ * ties go to the larger tile. M = 1 (a decode step) picks mr = 1 and the widest nr.
+ */
+export function chooseMatmulTile(target: TargetDescription, m?: number, n?: number, k?: number): MatmulTile {
+  const lanes = target.vectorLanes;
+  const rows = m ?? LARGE;
+  const cols = n ?? LARGE;
+  let best: { mr: number; nr: number; cost: number } | undefined;
+  for (let mr = 1; mr <= MAX_TILE_ROWS; mr++) {
+    for (let nr = lanes; matmulTileRegisters(mr, nr, lanes) <= target.vectorRegisters; nr += lanes) {
+      // Rows past m are recomputed by the clamped tile, so they cost as much as real ones.
+      const cost = roundUp(rows, mr) * columnsCost(mr, nr, cols, lanes);
+      const better = !best || cost < best.cost * (1 - 1e-9) || (cost <= best.cost * (1 + 1e-9) && mr * nr > best.mr * best.nr);
+      if (better) best = { mr, nr, cost };
+    }
+  }
+  if (!best) throw new Error(`tiles: ${target.vectorRegisters} vector registers cannot hold a ${lanes}-lane tile`);
+  const { mr, nr } = best;
+  const kc = chooseKBlock(target, mr, nr, k);
+  // The A block one work item sweeps (rowsPerItem × kc) fits the cache beside the B panel.
+  let rowsPerItem = Math.max(mr, Math.floor(target.cacheBytes / (kc * 4) / mr) * mr);
+  rowsPerItem = Math.min(rowsPerItem, Math.max(mr, Math.floor(MAX_ROWS_PER_ITEM / mr) * mr), roundUp(rows, mr));
+  return { mr, nr, kc, rowsPerItem };
+}
+
+/**
+ * The K block: the mr × kc A micro-panel and kc × nr B micro-panel fit in half the cache
+ * (the other half holds C, partial sums and the streams passing through). A known k just
+ * above a block is split into equal blocks rather than one full and one tiny.
+ */
+export function chooseKBlock(target: TargetDescription, mr: number, nr: number, k?: number): number {
+  const align = target.vectorLanes;
+  const fit = Math.max(align, Math.floor(target.cacheBytes / 2 / (4 * (mr + nr)) / align) * align);
+  if (k === undefined) return fit;
+  if (k <= fit) return Math.max(k, 1);
+  const blocks = Math.ceil(k / fit);
+  return roundUp(Math.ceil(k / blocks), align);
+}
+
+/**
+ * The tile of a matmul whose A and B both have K contiguous: f32x4 dot products along K,
+ * reduced across lanes at the end. Registers (dotTileRegisters) stay within the target's.
+ */
+export function chooseDotTile(target: TargetDescription, m?: number, n?: number): DotTile {
+  const rows = m ?? LARGE;
+  const cols = n ?? LARGE;
+  let best: { mr: number; nr: number; cost: number } | undefined;
+  for (let mr = 1; mr <= MAX_TILE_ROWS; mr++) {
+    for (let nr = 1; dotTileRegisters(mr, nr) <= target.vectorRegisters; nr++) {
+      // Per K vector step: mr·nr FMAs and mr + nr loads; clamped rows and columns are recomputed.
+      const cost = roundUp(rows, mr) * roundUp(cols, nr) * (mr * nr + mr + nr) / (mr * nr);
+      const better = !best || cost < best.cost * (1 - 1e-9) || (cost <= best.cost * (1 + 1e-9) && mr * nr > best.mr * best.nr);
+      if (better) best = { mr, nr, cost };
+    }
+  }
+  if (!best) throw new Error(`tiles: ${target.vectorRegisters} vector registers cannot hold a dot tile`);
+  return { mr: best.mr, nr: best.nr };
+}
+
+/**
+ * The scalar register tile used when neither operand is contiguous along a useful axis:
+ * mr·nr accumulators plus one A and one B value per column and row.
+ */
+export function chooseScalarTile(target: TargetDescription, m?: number, n?: number): DotTile {
+  return chooseDotTile(target, m, n);
+}
+
+/**
+ * Query rows per attention work item. Per key, each row keeps one dot-product accumulator
+ * and loads its q vector, and the key's K/V vectors are shared by all rows: more rows load K
+ * and V less often, until the accumulators and q vectors fill the registers. Rows past the
+ * end are recomputed by the clamped block, so a block much larger than the rows is waste.
+ * `rows` is the number of query rows that share K/V (Sq times the query heads per kv head).
+ */
+export function chooseAttentionBlock(target: TargetDescription, rows?: number, dk?: number, dv?: number): AttentionBlock {
+  const lanes = target.vectorLanes;
+  const total = rows ?? LARGE;
+  const kVecs = Math.ceil((dk ?? 64) / lanes);
+  const vVecs = Math.ceil((dv ?? 64) / lanes);
+  let best: { rows: number; cost: number } | undefined;
+  for (let r = 1; 2 * r + 1 <= target.vectorRegisters && r <= MAX_TILE_ROWS; r++) {
+    const blocks = Math.ceil(total / r);
+    // Per key and block: K and V loads once, then per row q loads + FMAs (dot and accumulate).
+    const cost = blocks * (kVecs + vVecs + r * (2 * kVecs + 2 * vVecs));
+    if (!best || cost < best.cost * (1 - 1e-9)) best = { rows: r, cost };
+  }
+  return { rows: best?.rows ?? 1 };
+}
