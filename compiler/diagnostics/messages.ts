@@ -89,6 +89,12 @@ export const MESSAGES = {
   onnxUnsupportedFeature: error(3016, '{0}'),
   onnxNoGraph: error(3017, 'the model has no graph'),
   onnxTooLarge: error(3018, '{0}'),
+  onnxInputsFrozen: warning(3019, '{0} frozen to the values given: the compiled model is specialised to them'),
+  onnxNotATensor: error(3020, "{0} '{1}' is {2}, not a tensor; optional, sequence and map values are not supported"),
+
+  // ---- 4xxx: lowering to kernels ----
+  noKernelLowering: error(4001, "op '{0}' has no kernel lowering for target {1} yet{2}"),
+  memoryTooLarge: error(4101, "the model needs {0} bytes of memory at {1}, over the {2} bytes a {3} module can address; the largest tensor is '{4}' ({5} bytes)"),
 
   // ---- 5xxx: running a model ----
   missingDim: error(5001, "dimension '{0}' is not bound: pass --dim {0}=VALUE or give an input that fixes it"),

@@ -1,10 +1,13 @@
 // Loading a model from a path: `.sluice` through the DSL front end, `.onnx` through the
 // importer (compiler/import/onnx). User errors come back as a DiagnosticError holding every diagnostic found.
+// Values given for graph inputs let an ONNX model that needs them at import time be
+// specialised to them (`LoadedModel.frozen`, with a warning).
 
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { diag, DiagnosticError, hasErrors, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Graph } from '../ir/graph.js';
+import type { Tensor } from '../interpret/tensor.js';
 import { compileDsl } from '../../dsl/index.js';
 import { loadOnnx } from '../import/onnx/index.js';
 
@@ -21,14 +24,31 @@ export function parse(source: string, path = '<source>'): ParseResult {
   return compileDsl(source, path);
 }
 
+export interface LoadedModel {
+  readonly graph: Graph;
+  /** Graph inputs imported as constants with the values given (ONNX only). */
+  readonly frozen: readonly string[];
+  readonly warnings: readonly Diagnostic[];
+}
+
 /** Reads a model file into Graph IR, or throws DiagnosticError. Warnings go to `onWarning`. */
 export function loadModel(path: string, onWarning: (d: Diagnostic) => void = () => {}): Graph {
+  const { graph, warnings } = readModel(path);
+  warnings.forEach(onWarning);
+  return graph;
+}
+
+/**
+ * Reads a model file into Graph IR, or throws DiagnosticError. `inputValues` are values the
+ * user gave for graph inputs: an ONNX model that needs some of them when it is imported (a
+ * Reshape shape fed as an input) is specialised to them; `frozen` names those.
+ */
+export function readModel(path: string, inputValues: ReadonlyMap<string, Tensor> = new Map()): LoadedModel {
   const ext = extname(path).toLowerCase();
   if (ext === '.onnx') {
-    const { graph, diagnostics } = loadOnnx(path);
+    const { graph, diagnostics, frozen } = loadOnnx(path, { inputValues });
     if (!graph || hasErrors(diagnostics)) throw new DiagnosticError(diagnostics);
-    diagnostics.forEach(onWarning);
-    return graph;
+    return { graph, frozen, warnings: diagnostics };
   }
   if (ext !== '.sluice') throw new DiagnosticError([diag('unknownModelKind', undefined, path)]);
   let text: string;
@@ -43,6 +63,5 @@ export function loadModel(path: string, onWarning: (d: Diagnostic) => void = () 
   }
   const { graph, diagnostics } = parse(text, path);
   if (!graph || hasErrors(diagnostics)) throw new DiagnosticError(diagnostics);
-  diagnostics.forEach(onWarning);
-  return graph;
+  return { graph, frozen: [], warnings: diagnostics };
 }

@@ -16,7 +16,9 @@
 
 import onnxProto from 'onnx-proto';
 import { DTYPES, dtypeFromOnnx, packedBytes, type DType } from '../ir/dtype.js';
+import { DiagnosticError } from '../diagnostics/diagnostic.js';
 import type { Tensor, TensorData } from '../interpret/tensor.js';
+import { describeNonTensorProto } from './onnx-data-proto.js';
 import {
   DEFAULT_MAX_TENSOR_BYTES, bitsToStorage, checkedSize, decodeLittleEndian, encodeLittleEndian, failFile, formatShape,
   type ReadOptions,
@@ -40,14 +42,24 @@ function int64ToBigInt(v: Int64): bigint {
   return typeof v === 'number' ? BigInt(Math.trunc(v)) : BigInt(v.toString());
 }
 
+/**
+ * A TensorProto file as a host tensor. A file that does not read as one but holds an ONNX
+ * OptionalProto or SequenceProto (the backend tests store those as .pb files too) says so.
+ */
 export function readTensorProto(bytes: Uint8Array, path: string, opts: ReadOptions = {}): Tensor {
-  let proto: InstanceType<typeof onnx.TensorProto>;
   try {
-    proto = onnx.TensorProto.decode(bytes);
+    let proto: InstanceType<typeof onnx.TensorProto>;
+    try {
+      proto = onnx.TensorProto.decode(bytes);
+    } catch (e) {
+      failFile(path, `not a valid ONNX TensorProto (${e instanceof Error ? e.message : String(e)})`);
+    }
+    return tensorFromProto(proto, path, opts);
   } catch (e) {
-    failFile(path, `not a valid ONNX TensorProto (${e instanceof Error ? e.message : String(e)})`);
+    const other = e instanceof DiagnosticError ? describeNonTensorProto(bytes) : undefined;
+    if (other === undefined) throw e;
+    failFile(path, `it is ${other}, not a TensorProto; optional and sequence values are not supported`);
   }
-  return tensorFromProto(proto, path, opts);
 }
 
 /**

@@ -39,14 +39,14 @@ export const RTOL = 1e-3;
 export const ATOL = 1e-7;
 
 /** Diagnostic codes that mean "sluice does not do this yet" rather than "sluice got it wrong". */
-const UNSUPPORTED_CODES = new Set([3002, 3005, 3006, 3011, 3016]);
+const UNSUPPORTED_CODES = new Set([3002, 3005, 3006, 3011, 3016, 3020]);
 
 export function loadIndex(): NodeTestEntry[] {
   return (JSON.parse(readFileSync(join(NODE_TESTS_DIR, 'index.json'), 'utf8')) as { tests: NodeTestEntry[] }).tests;
 }
 
 function oneLine(d: Diagnostic): string {
-  return formatDiagnostic(d).split('\n')[0]!.replace(/^.*?: (error|warning) /, '');
+  return formatDiagnostic(d).split('\n')[0]!.replace(/^(.*?: )?(error|warning) /, '');
 }
 
 export function compareOutput(name: string, actual: Tensor, expected: Tensor): string | undefined {
@@ -69,13 +69,20 @@ export function compareOutput(name: string, actual: Tensor, expected: Tensor): s
   return `output '${name}' differs at element ${worst}: got ${getNumber(actual, worst)}, expected ${getNumber(expected, worst)}`;
 }
 
-function readInputs(entry: NodeTestEntry, dir: string): Map<string, Tensor> {
+/** The test's input files; one that cannot be read is a diagnostic, and the rest are still read. */
+function readInputs(entry: NodeTestEntry, dir: string): { inputs: Map<string, Tensor>; unreadable: Diagnostic[] } {
   const inputs = new Map<string, Tensor>();
+  const unreadable: Diagnostic[] = [];
   for (const input of entry.inputs) {
     const file = join(dir, input.file);
-    inputs.set(input.name, readTensorProto(readFileSync(file), file));
+    try {
+      inputs.set(input.name, readTensorProto(readFileSync(file), file));
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      unreadable.push(...e.diagnostics);
+    }
   }
-  return inputs;
+  return { inputs, unreadable };
 }
 
 function isUnsupported(diags: readonly Diagnostic[]): boolean {
@@ -84,36 +91,27 @@ function isUnsupported(diags: readonly Diagnostic[]): boolean {
 }
 
 /**
- * Imports the test's model. Many node tests pass what real models keep as constants (a
- * Reshape shape, Slice bounds, Resize scales) as graph inputs; sluice needs those at import
- * time, so when the plain import asks for a constant (SL3014), the test is imported again with
- * its integer inputs, then all its inputs, fixed to the test's values, and says so.
+ * Runs one test. Many node tests pass what real models keep as constants (a Reshape shape,
+ * Slice bounds, Resize scales) as graph inputs; sluice needs those at import time, so the
+ * test's input values are offered to the importer, which freezes them when the model needs
+ * them (integer inputs first, then all) and says which. When the model does not import, that
+ * is the reason given, before any input file that could not be read.
  */
-function importTest(bytes: Uint8Array, path: string, dir: string, inputs: ReadonlyMap<string, Tensor>) {
-  const plain = importOnnx(bytes, path, { baseDir: dir });
-  if (plain.graph || !plain.diagnostics.some((d) => d.code === 3014)) return { ...plain, frozen: [] as string[] };
-  const integer = new Map([...inputs].filter(([, t]) => t.dtype === 'i64' || t.dtype === 'i32'));
-  for (const frozen of [integer, new Map(inputs)]) {
-    const again = importOnnx(bytes, path, { baseDir: dir, constantInputs: frozen });
-    if (again.graph || !again.diagnostics.some((d) => d.code === 3014) || frozen.size === inputs.size) return { ...again, frozen: [...frozen.keys()] };
-  }
-  return { ...plain, frozen: [] as string[] };
-}
-
 export function runNodeTest(entry: NodeTestEntry): NodeTestResult {
   const dir = join(NODE_TESTS_DIR, entry.name);
-  let frozen: string[] = [];
+  let frozen: readonly string[] = [];
   const base = { name: entry.name, op: entry.op_under_test, expanded: entry.expanded };
   const modelPath = join(dir, 'model.onnx');
   try {
-    const given = readInputs(entry, dir);
-    const imported = importTest(readFileSync(modelPath), modelPath, dir, given);
+    const { inputs: given, unreadable } = readInputs(entry, dir);
+    const imported = importOnnx(readFileSync(modelPath), modelPath, { baseDir: dir, inputValues: given });
     frozen = imported.frozen;
     const { graph, diagnostics } = imported;
     if (!graph) {
       const errors = diagnostics.filter((d) => d.severity === 'error');
       return { ...base, frozen, status: isUnsupported(diagnostics) ? 'unsupported' : 'fail', reason: errors.map(oneLine).join('; ') || 'import failed without a diagnostic' };
     }
+    if (unreadable.length) throw new DiagnosticError(unreadable);
     const inputs = new Map([...given].filter(([name]) => graph.inputs.some((i) => i.attrs.name === name)));
     const { outputs } = interpret(graph, inputs);
     const problems: string[] = [];

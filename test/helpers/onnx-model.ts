@@ -80,3 +80,19 @@ export function encodeModel(spec: ModelSpec | onnxProto.onnx.IModelProto): Uint8
   const proto = 'nodes' in spec ? modelProto(spec) : spec;
   return onnx.ModelProto.encode(proto).finish();
 }
+
+/**
+ * y = Reshape(x, shape) * w: a model whose Reshape target is a graph input (`shape`, i64[3]),
+ * as exporters write it; x is f32[2, 6] and w an f32[2] initializer, so y is [a, b, 2].
+ */
+export function reshapeByInputModel(w: Tensor): ModelSpec {
+  return {
+    nodes: [
+      { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['r'], name: 'reshape' },
+      { op: 'Mul', inputs: ['r', 'w'], outputs: ['y'], name: 'scale' },
+    ],
+    inputs: [{ name: 'x', shape: [2, 6] }, { name: 'shape', elemType: ONNX_INT64, shape: [3] }],
+    outputs: [{ name: 'y' }],
+    initializers: { w },
+  };
+}

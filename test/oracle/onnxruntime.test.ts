@@ -3,17 +3,19 @@
 // in onnxruntime-node (CPU) and through sluice's importer and interpreter on the same seeded
 // random inputs, at two or more sizes of its dynamic axes, and every output must agree:
 // relative L2 error ≤ 1e-4 for floats, exact for integers. An import failure is a test
-// failure, never a skip: these are the models sluice is meant to run.
+// failure, never a skip: these are the models sluice is meant to run. One-node models of
+// com.microsoft GroupQueryAttention (built here) are checked the same way, KV caches included.
 
 import { join, resolve } from 'node:path';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostics } from '../../compiler/diagnostics/diagnostic.js';
 import { compareTensors, type OutputCheck } from '../../compiler/driver/compare.js';
-import { loadOnnx } from '../../compiler/import/onnx/index.js';
+import { importOnnx, loadOnnx } from '../../compiler/import/onnx/index.js';
 import type { Graph } from '../../compiler/ir/graph.js';
 import { interpret } from '../../compiler/interpret/interpreter.js';
 import { tensor, type Tensor } from '../../compiler/interpret/tensor.js';
+import { encodeModel, ONNX_FLOAT, type ValueSpec } from '../helpers/onnx-model.js';
 import { seededRandom } from '../helpers/random.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/onnx');
@@ -97,6 +99,7 @@ function toOrt(t: Tensor): OrtTensor {
   switch (t.dtype) {
     case 'f32': return new OrtTensor('float32', t.data as Float32Array, [...t.shape]);
     case 'i64': return new OrtTensor('int64', t.data as BigInt64Array, [...t.shape]);
+    case 'i32': return new OrtTensor('int32', t.data as Int32Array, [...t.shape]);
     default: throw new Error(`no onnxruntime tensor for ${t.dtype} in this test`);
   }
 }
@@ -167,3 +170,103 @@ for (const [index, fixture] of FIXTURE_LIST.entries()) {
     }
   });
 }
+
+// --- com.microsoft GroupQueryAttention, one node ------------------------------------------
+
+const ONNX_INT32 = 6;
+
+interface GqaCase {
+  readonly label: string;
+  readonly batch: number;
+  /** New tokens. */
+  readonly sequence: number;
+  /** Cached tokens in past_key/past_value (0: no past inputs). */
+  readonly past: number;
+  /** seqlens_k: each entry's total length minus 1. */
+  readonly seqlens: readonly number[];
+  readonly total: number;
+  /** total_sequence_length as an initializer (known at import) instead of a graph input. */
+  readonly totalConstant?: boolean;
+  readonly attrs?: Readonly<Record<string, number>>;
+  /** cos/sin caches of this many positions (do_rotary=1). */
+  readonly rotaryPositions?: number;
+}
+
+const GQA = { heads: 4, kvHeads: 2, headSize: 16 } as const;
+
+function gqaModel(c: GqaCase, inputs: Inputs): Uint8Array {
+  const { heads, kvHeads } = GQA;
+  const order = ['query', 'key', 'value', 'past_key', 'past_value', 'seqlens_k', 'total_sequence_length', 'cos_cache', 'sin_cache'];
+  const given = (name: string): boolean => name in inputs || (name === 'total_sequence_length' && c.totalConstant === true);
+  const nodeInputs = order.map((name) => (given(name) ? name : ''));
+  while (nodeInputs[nodeInputs.length - 1] === '') nodeInputs.pop();
+  const graphInputs: ValueSpec[] = Object.entries(inputs).map(([name, t]) => ({ name, elemType: t.dtype === 'i32' ? ONNX_INT32 : ONNX_FLOAT, shape: t.shape }));
+  return encodeModel({
+    opsets: [{ domain: '', version: 21 }, { domain: 'com.microsoft', version: 1 }],
+    nodes: [{
+      op: 'GroupQueryAttention', domain: 'com.microsoft', name: 'gqa',
+      inputs: nodeInputs,
+      outputs: ['output', 'present_key', 'present_value'],
+      attrs: { num_heads: heads, kv_num_heads: kvHeads, ...(c.rotaryPositions ? { do_rotary: 1 } : {}), ...c.attrs },
+    }],
+    inputs: graphInputs,
+    initializers: c.totalConstant ? { total_sequence_length: tensor('i32', [], [c.total]) } : undefined,
+    outputs: [{ name: 'output' }, { name: 'present_key' }, { name: 'present_value' }],
+  });
+}
+
+function gqaInputs(c: GqaCase, rand: Rand): Inputs {
+  const { heads, kvHeads, headSize } = GQA;
+  const inputs: Inputs = {
+    query: floats([c.batch, c.sequence, heads * headSize], rand),
+    key: floats([c.batch, c.sequence, kvHeads * headSize], rand),
+    value: floats([c.batch, c.sequence, kvHeads * headSize], rand),
+  };
+  if (c.past > 0) {
+    inputs.past_key = floats([c.batch, kvHeads, c.past, headSize], rand);
+    inputs.past_value = floats([c.batch, kvHeads, c.past, headSize], rand);
+  }
+  inputs.seqlens_k = tensor('i32', [c.batch], c.seqlens);
+  if (!c.totalConstant) inputs.total_sequence_length = tensor('i32', [], [c.total]);
+  if (c.rotaryPositions) {
+    // cos/sin of position · 10000^(-2i/rotaryDim), as LLaMA builds them; one row per position.
+    const half = headSize / 2;
+    const angle = (p: number, i: number): number => p * 10000 ** (-i / half);
+    const table = (f: (x: number) => number): Tensor =>
+      tensor('f32', [c.rotaryPositions!, half], Float32Array.from({ length: c.rotaryPositions! * half }, (_, k) => f(angle(Math.floor(k / half), k % half))));
+    inputs.cos_cache = table(Math.cos);
+    inputs.sin_cache = table(Math.sin);
+  }
+  return inputs;
+}
+
+const GQA_CASES: readonly GqaCase[] = [
+  { label: 'a decode step of 1 token after a past of 7', batch: 2, sequence: 1, past: 7, seqlens: [7, 7], total: 8 },
+  { label: 'a decode step where entry 1 has only 4 valid past tokens (its new token goes at position 4)', batch: 2, sequence: 1, past: 7, seqlens: [7, 4], total: 8 },
+  { label: 'a prefill of 5 tokens with no past', batch: 2, sequence: 5, past: 0, seqlens: [4, 4], total: 5 },
+  { label: 'a decode step with total_sequence_length 10 known at import (the present cache is 10 long)', batch: 2, sequence: 1, past: 7, seqlens: [7, 5], total: 10, totalConstant: true },
+  { label: 'a decode step with a local window of 3', batch: 2, sequence: 1, past: 7, seqlens: [7, 5], total: 8, attrs: { local_window_size: 3 } },
+  { label: 'do_rotary: a decode step after a past of 7', batch: 2, sequence: 1, past: 7, seqlens: [7, 6], total: 8, rotaryPositions: 16 },
+  { label: 'do_rotary: a prefill of 5 tokens with no past', batch: 2, sequence: 5, past: 0, seqlens: [4, 4], total: 5, rotaryPositions: 16 },
+  { label: 'do_rotary, interleaved: a prefill of 5 tokens', batch: 1, sequence: 5, past: 0, seqlens: [4], total: 5, rotaryPositions: 16, attrs: { rotary_interleaved: 1 } },
+];
+
+describe('com.microsoft GroupQueryAttention (one node; num_heads 4, kv_num_heads 2, head size 16)', () => {
+  for (const [index, c] of GQA_CASES.entries()) {
+    it(`agrees with onnxruntime on output, present_key and present_value: ${c.label}`, async () => {
+      const inputs = gqaInputs(c, seededRandom(7000 + index));
+      const bytes = gqaModel(c, inputs);
+      const session = await InferenceSession.create(bytes, { executionProviders: ['cpu'], logSeverityLevel: 3 });
+      const expected = await runOrt(session, inputs);
+      const { graph, diagnostics } = importOnnx(bytes, 'gqa.onnx');
+      if (!graph) expect.fail(`sluice could not import the model:\n${formatDiagnostics(diagnostics)}`);
+      const { outputs } = interpret(graph, new Map(Object.entries(inputs)));
+      expect([...expected.keys()]).toEqual(['output', 'present_key', 'present_value']);
+      const checks = [...expected].map(([name, want]) => compareTensors(name, outputs.get(name)!, want));
+      const bad = checks.filter((check) => !check.ok || check.relL2Error > REL_L2);
+      if (bad.length) expect.fail(`sluice differs from onnxruntime (relative L2 tolerance ${REL_L2}): ${bad.map(describeCheck).join('; ')}`);
+      // Never all zeros: the inputs are random, so equal outputs mean something was computed.
+      for (const t of outputs.values()) expect(Array.from(t.data as Float32Array).some((x) => x !== 0)).toBe(true);
+    });
+  }
+});

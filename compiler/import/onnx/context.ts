@@ -87,7 +87,7 @@ export class ConvertContext {
 
   requireConstant(i: number, what: string): Tensor {
     const t = this.constant(i);
-    if (t === undefined) this.fail('onnxNotConstant', `${what} (input ${i} of ${this.node.opType})`);
+    if (t === undefined) this.failNotConstant(`${what} (input ${i} of ${this.node.opType})`, this.inputNodes[i]);
     return t;
   }
 
@@ -108,7 +108,7 @@ export class ConvertContext {
 
   requireDims(i: number, what: string): Dim[] {
     const d = this.dims(i);
-    if (d === undefined) this.fail('onnxNotConstant', `${what} (input ${i} of ${this.node.opType})`);
+    if (d === undefined) this.failNotConstant(`${what} (input ${i} of ${this.node.opType})`, this.inputNodes[i]);
     return d;
   }
 
@@ -138,6 +138,13 @@ export class ConvertContext {
 
   fail(code: MessageCode, ...args: (string | number)[]): never {
     throw new ConvertError(code, ...args);
+  }
+
+  /** onnxNotConstant for `what`, computed from `from` (the diagnostic names the graph inputs behind them). */
+  failNotConstant(what: string, ...from: readonly (Node | undefined)[]): never {
+    const e = new ConvertError('onnxNotConstant', what);
+    e.from = from.filter((n): n is Node => n !== undefined);
+    throw e;
   }
 }
 

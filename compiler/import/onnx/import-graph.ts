@@ -11,7 +11,7 @@
 //     outputs become poison, so one run reports every independent problem;
 //  4. graph outputs are bound and checked against their declared types.
 
-import { diag, type Diagnostic, type Span } from '../../diagnostics/diagnostic.js';
+import { diag, withNotes, type Diagnostic, type Span } from '../../diagnostics/diagnostic.js';
 import { GraphBuilder, isPoison } from '../../ir/builder.js';
 import { constDim, constValue, dimEquals, printShape, symDim, type Dim } from '../../ir/dim.js';
 import type { DType } from '../../ir/dtype.js';
@@ -23,14 +23,17 @@ import type { Tensor } from '../../interpret/tensor.js';
 import { Attributes } from './attributes.js';
 import { ConvertContext, MAX_FOLD_ELEMENTS, type ImportServices, type OnnxNode } from './context.js';
 import { ConvertError } from './convert-error.js';
-import { converterKey, type ConverterEntry } from './converter.js';
+import { converterKey, OP_VERSIONS_AFTER_25, versionAfter25, type ConverterEntry } from './converter.js';
 import { CONVERTERS } from './converters/index.js';
 import { dtypeFromOnnx, tensorFromInitializer, type InitializerOptions } from './initializers.js';
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from './proto.js';
-import { int64 } from './proto.js';
+import { describeType, int64 } from './proto.js';
 
-/** Opset versions of the default domain that sluice knows. */
-export const DEFAULT_DOMAIN_OPSETS = { min: 1, max: 25 } as const;
+/**
+ * Opset versions of the default domain that sluice knows. Ops that changed after opset 25 are
+ * listed in OP_VERSIONS_AFTER_25 (converter.ts), and refused where a converter does not follow.
+ */
+export const DEFAULT_DOMAIN_OPSETS = { min: 1, max: 27 } as const;
 /** Other domains sluice knows, with the versions it knows. */
 export const KNOWN_DOMAINS: Readonly<Record<string, { min: number; max: number }>> = {
   'com.microsoft': { min: 1, max: 1 },
@@ -43,6 +46,8 @@ export interface OpCount {
   readonly domain: string;
   readonly count: number;
   readonly supported: boolean;
+  /** Why an op with a converter is not supported here (its opset is outside what it converts). */
+  readonly reason?: string;
   readonly nodes: readonly string[];
 }
 
@@ -115,7 +120,7 @@ export function importModel(model: ModelProto, path: string, options: ImportOpti
     const shown = o.nodes.slice(0, 5).map((n) => `'${n}'`).join(', ');
     const more = o.nodes.length > 5 ? ` and ${o.nodes.length - 5} more` : '';
     const d = diag('onnxUnsupportedOp', fileSpan(o.nodes[0]!, o.op), converterKey(o.domain, o.op));
-    diagnostics.push({ ...d, notes: [`used by ${o.count} node${o.count === 1 ? '' : 's'}: ${shown}${more}`] });
+    diagnostics.push({ ...d, notes: [`used by ${o.count} node${o.count === 1 ? '' : 's'}: ${shown}${more}`, ...(o.reason ? [o.reason] : [])] });
   }
   if (diagnostics.length) return { graph: undefined, diagnostics, summary };
 
@@ -142,7 +147,11 @@ function countOps(graph: GraphProto, opsets: ReadonlyMap<string, number>): OpCou
   };
   visit(graph);
   return [...counts.entries()]
-    .map(([key, e]) => ({ ...e, supported: supportedAt(CONVERTERS.get(key), opsets.get(e.domain === 'ai.onnx' ? '' : e.domain) ?? 1) }))
+    .map(([key, e]) => {
+      const domain = e.domain === 'ai.onnx' ? '' : e.domain;
+      const reason = unsupportedReason(CONVERTERS.get(key), e.op, domain, opsets.get(domain) ?? 1);
+      return { ...e, supported: reason === undefined, ...(reason !== undefined && CONVERTERS.has(key) ? { reason } : {}) };
+    })
     .sort((a, b) => b.count - a.count || a.op.localeCompare(b.op));
 }
 
@@ -167,8 +176,47 @@ function outerReads(node: NodeProto): string[] {
   return [...reads];
 }
 
-function supportedAt(entry: ConverterEntry | undefined, opset: number): boolean {
-  return entry !== undefined && opset >= (entry.minOpset ?? 1) && opset <= (entry.maxOpset ?? Infinity);
+/**
+ * A converter's error as a diagnostic at its node. A value needed at import time that comes
+ * from graph inputs gets a note naming them: given their values, the model can be specialised.
+ */
+function convertErrorDiagnostic(e: ConvertError, span: Span): Diagnostic {
+  const d = diag(e.code, span, ...e.args);
+  if (e.code !== 'onnxNotConstant') return d;
+  const inputs = graphInputsBehind(e.from);
+  if (inputs.length === 0) return d;
+  const one = inputs.length === 1;
+  const names = inputs.map((n) => `'${n}'`).join(', ');
+  return withNotes(d, `it comes from graph input${one ? '' : 's'} ${names}; give ${one ? 'its value' : 'their values'} (sluice run --input ${inputs[0]}=FILE, or the inputs passed to run()) and sluice specialises the model to ${one ? 'it' : 'them'}`);
+}
+
+/** Names of the graph inputs the nodes are computed from, in the order first reached. */
+function graphInputsBehind(nodes: readonly Node[]): string[] {
+  const names: string[] = [];
+  const seen = new Set<Node>();
+  const stack = [...nodes].reverse();
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (n.op === 'input') names.push(n.attrs.name);
+    for (let i = n.src.length - 1; i >= 0; i--) stack.push(n.src[i]!);
+  }
+  return names;
+}
+
+/** Why `op` cannot be converted at `opset` (undefined when it can). `versions`: for tests. */
+export function unsupportedReason(
+  entry: ConverterEntry | undefined, op: string, domain: string, opset: number, versions = OP_VERSIONS_AFTER_25,
+): string | undefined {
+  if (entry === undefined) return 'sluice has no converter for it';
+  if (opset < (entry.minOpset ?? 1)) return `sluice converts it from opset ${entry.minOpset}; the model uses opset ${opset}`;
+  if (opset > (entry.maxOpset ?? Infinity)) return `sluice converts it up to opset ${entry.maxOpset}; the model uses opset ${opset}`;
+  const version = isDefaultDomain(domain) ? versionAfter25(op, opset, versions) : undefined;
+  if (version !== undefined && (entry.latestVersion ?? 0) < version) {
+    return `opset ${opset} has ${op}-${version}, a version sluice does not convert yet${entry.latestVersion ? ` (it converts up to ${op}-${entry.latestVersion})` : ''}`;
+  }
+  return undefined;
 }
 
 class SymbolicDim extends Error {}
@@ -215,6 +263,12 @@ class GraphImporter implements ImportServices {
       if (!type) values.set(name, this.b.poison());
       else if (fixed) values.set(name, this.specialised(name, type, fixed));
       else values.set(name, this.b.input(name, type.dtype, type.shape));
+    }
+    for (const out of g.output ?? []) {
+      if (out.type && !out.type.tensorType) {
+        const label: Span = { kind: 'node', file: this.path, node: out.name ?? '', op: 'graph output' };
+        this.diagnostics.push(diag('onnxNotATensor', label, 'output', out.name ?? '', describeType(out.type)));
+      }
     }
     this.convertNodes(g, values);
     for (const out of g.output ?? []) {
@@ -291,7 +345,7 @@ class GraphImporter implements ImportServices {
       });
       return outputs;
     } catch (e) {
-      if (e instanceof ConvertError) this.diagnostics.push(diag(e.code, span, ...e.args));
+      if (e instanceof ConvertError) this.diagnostics.push(convertErrorDiagnostic(e, span));
       else if (e instanceof ShapeError) this.diagnostics.push(diag(e.code, span, ...e.args));
       else if (e instanceof RangeError && /call stack/i.test(e.message)) this.diagnostics.push(diag('onnxTooLarge', span, 'the graph is nested too deeply to convert'));
       else throw e;
@@ -438,7 +492,8 @@ class GraphImporter implements ImportServices {
     const name = v.name ?? '';
     const tt = v.type?.tensorType;
     if (!tt) {
-      this.diagnostics.push(diag('onnxUnsupportedFeature', undefined, `${role} '${name}' is not a tensor (sequences, maps and optionals are not supported)`));
+      if (v.type) this.diagnostics.push(diag('onnxNotATensor', { kind: 'node', file: this.path, node: name, op: `graph ${role}` }, role, name, describeType(v.type)));
+      else this.diagnostics.push(diag('onnxUnsupportedFeature', undefined, `${role} '${name}' has no type (its dtype and rank must be declared)`));
       return undefined;
     }
     const dtype = dtypeFromOnnx(tt.elemType ?? 0);
@@ -472,10 +527,10 @@ class GraphImporter implements ImportServices {
 
   /** A graph output's declared dtype and constant dims must match what the graph computes. */
   private checkDeclared(out: ValueInfoProto, node: Node): void {
-    const tt = out.type?.tensorType;
-    if (!tt) return;
-    const dtype = tt.elemType ? dtypeFromOnnx(tt.elemType) : undefined;
     const label: Span = { kind: 'node', file: this.path, node: out.name ?? '', op: 'graph output' };
+    const tt = out.type?.tensorType;
+    if (!tt) return; // (non-tensor outputs were refused before converting)
+    const dtype = tt.elemType ? dtypeFromOnnx(tt.elemType) : undefined;
     if (dtype && dtype !== node.dtype) {
       this.diagnostics.push(diag('onnxShapeMismatch', label, `output '${out.name}' is declared ${dtype} but computes ${node.dtype}`));
       return;

@@ -1,9 +1,13 @@
 // The ONNX importer's entry points: bytes or a file → Graph IR, with a summary of the model
-// (opsets, op histogram, what is supported) for `sluice inspect`.
+// (opsets, op histogram, what is supported) for `sluice inspect`. Given values for graph inputs
+// (the user's --input files, a node test's data), a model that needs one of them when it is
+// imported (SL3014: a Reshape shape fed as an input) is specialised to them (`importFrozen`).
 
 import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { diag, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import { MESSAGES } from '../../diagnostics/messages.js';
+import type { Tensor } from '../../interpret/tensor.js';
 import { importModel, type ImportOptions, type ImportResult } from './import-graph.js';
 import { onnx, type ModelProto } from './proto.js';
 
@@ -21,15 +25,30 @@ function decodeModel(bytes: Uint8Array): ModelProto | string {
   }
 }
 
+export interface OnnxImportOptions extends ImportOptions {
+  /**
+   * Values at hand for graph inputs. When the model needs a value at import time that comes
+   * from a graph input (SL3014), it is imported again with these inputs frozen to their values
+   * (the integer ones first, then all), and a warning (SL3019) names them.
+   */
+  readonly inputValues?: ReadonlyMap<string, Tensor>;
+}
+
+export interface OnnxImportResult extends ImportResult {
+  /** Graph inputs imported as constants with the values given (empty when none were). */
+  readonly frozen: readonly string[];
+}
+
 /** Imports a model from its bytes. `options.baseDir` allows external data from that folder. */
-export function importOnnx(bytes: Uint8Array, path: string, options: ImportOptions = {}): ImportResult {
+export function importOnnx(bytes: Uint8Array, path: string, options: OnnxImportOptions = {}): OnnxImportResult {
   const model = decodeModel(bytes);
-  if (typeof model === 'string') return { graph: undefined, diagnostics: [diag('onnxParse', { kind: 'node', file: path, node: '(file)', op: 'ModelProto' }, model)], summary: undefined };
-  return importModel(model, path, options);
+  if (typeof model === 'string') return { graph: undefined, diagnostics: [diag('onnxParse', { kind: 'node', file: path, node: '(file)', op: 'ModelProto' }, model)], summary: undefined, frozen: [] };
+  const { inputValues, ...importOptions } = options;
+  return importFrozen(model, inputValues ?? new Map(), (constantInputs) => importModel(model, path, { ...importOptions, ...(constantInputs ? { constantInputs } : {}) }));
 }
 
 /** Reads and imports a model file; its folder is where external data may come from. */
-export function loadOnnx(path: string, options: ImportOptions = {}): ImportResult {
+export function loadOnnx(path: string, options: OnnxImportOptions = {}): OnnxImportResult {
   let bytes: Uint8Array;
   try {
     const size = statSync(path).size;
@@ -42,8 +61,39 @@ export function loadOnnx(path: string, options: ImportOptions = {}): ImportResul
   return importOnnx(bytes, path, { baseDir: dirname(path), ...options });
 }
 
-function failed(d: Diagnostic): ImportResult {
-  return { graph: undefined, diagnostics: [d], summary: undefined };
+/**
+ * The plain import, or, when it needs import-time values that graph inputs hold (SL3014) and
+ * values for some of those inputs are at hand, the import with them frozen: first only the
+ * i64/i32 ones (shapes, axes, counts: float data stays an input when it can), then all. The
+ * last attempt's result is returned, with a warning (SL3019) when it succeeds.
+ */
+function importFrozen(
+  model: ModelProto,
+  values: ReadonlyMap<string, Tensor>,
+  attempt: (constantInputs: ReadonlyMap<string, Tensor> | undefined) => ImportResult,
+): OnnxImportResult {
+  const plain = attempt(undefined);
+  const needsValues = (r: ImportResult): boolean => r.graph === undefined && r.diagnostics.some((d) => d.code === MESSAGES.onnxNotConstant.code);
+  const declared = new Set((model.graph?.input ?? []).map((i) => i.name ?? ''));
+  for (const init of model.graph?.initializer ?? []) declared.delete(init.name ?? '');
+  const usable = new Map([...values].filter(([name]) => declared.has(name)));
+  if (!needsValues(plain) || usable.size === 0) return { ...plain, frozen: [] };
+  const integer = new Map([...usable].filter(([, t]) => t.dtype === 'i64' || t.dtype === 'i32'));
+  const tries = integer.size > 0 && integer.size < usable.size ? [integer, usable] : [usable];
+  let result: OnnxImportResult = { ...plain, frozen: [] };
+  for (const frozen of tries) {
+    const again = attempt(frozen);
+    result = { ...again, frozen: [...frozen.keys()] };
+    if (!needsValues(again)) break;
+  }
+  if (!result.graph) return result;
+  const names = result.frozen.map((n) => `'${n}'`).join(', ');
+  const what = result.frozen.length === 1 ? `input ${names} was` : `inputs ${names} were`;
+  return { ...result, diagnostics: [...result.diagnostics, diag('onnxInputsFrozen', undefined, what)] };
+}
+
+function failed(d: Diagnostic): OnnxImportResult {
+  return { graph: undefined, diagnostics: [d], summary: undefined, frozen: [] };
 }
 
 export type { ImportResult, ImportSummary, OpCount } from './import-graph.js';

@@ -11,6 +11,7 @@ export type NodeProto = onnxProto.onnx.INodeProto;
 export type AttributeProto = onnxProto.onnx.IAttributeProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
 export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
+export type TypeProto = onnxProto.onnx.ITypeProto;
 
 /** protobufjs gives 64-bit integers as Long objects or numbers. */
 export type Int64 = number | { toString(): string } | null | undefined;
@@ -31,3 +32,15 @@ export const ONNX_TYPE_NAMES = [
   'double', 'uint32', 'uint64', 'complex64', 'complex128', 'bfloat16', 'float8e4m3fn', 'float8e4m3fnuz',
   'float8e5m2', 'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1', 'float8e8m0', 'uint2', 'int2',
 ];
+
+/** A value's type in ONNX's own notation: `tensor(float)`, `optional(sequence(tensor(int64)))`. */
+export function describeType(t: TypeProto | null | undefined): string {
+  const elem = (n: number | null | undefined): string => ONNX_TYPE_NAMES[n ?? 0] ?? `type ${n ?? 0}`;
+  if (!t) return 'of no type';
+  if (t.tensorType) return `tensor(${elem(t.tensorType.elemType)})`;
+  if (t.sequenceType) return `sequence(${describeType(t.sequenceType.elemType)})`;
+  if (t.optionalType) return `optional(${describeType(t.optionalType.elemType)})`;
+  if (t.mapType) return `map(${elem(t.mapType.keyType)}, ${describeType(t.mapType.valueType)})`;
+  if (t.sparseTensorType) return `sparse_tensor(${elem(t.sparseTensorType.elemType)})`;
+  return 'of an unknown kind';
+}

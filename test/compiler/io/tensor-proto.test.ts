@@ -290,6 +290,22 @@ describe('hostile TensorProto files', () => {
     expectQuickDiagnostic(() => readTensorProto(huge, 'huge.pb'), 5013, /'huge.pb' would need/);
   });
 
+  it('says when a file is an OptionalProto or SequenceProto rather than a TensorProto', () => {
+    // test_identity_opt stores an optional(sequence(tensor(float))) in its .pb files.
+    const p = path.join(ONNX_NODE_TESTS, 'test_identity_opt', 'test_data_set_0', 'input_0.pb');
+    expectQuickDiagnostic(() => readTensorProto(readFileSync(p), p), 5006,
+      "is an ONNX OptionalProto or SequenceProto (value 'opt_in' of elem_type SEQUENCE), not a TensorProto; optional and sequence values are not supported");
+    // A SequenceProto of two tensors: name, elem_type TENSOR (1), tensor_values (field 3) twice.
+    const field = (number: number, bytes: Uint8Array): number[] => [(number << 3) | 2, bytes.length, ...bytes];
+    const seq = Uint8Array.from([
+      ...field(1, new TextEncoder().encode('seq')), 0x10, 1,
+      ...field(3, encodeTensorProto(sample('f32', [3]), 'a')), ...field(3, encodeTensorProto(sample('f32', [2]), 'b')),
+    ]);
+    expectDiagnostic(() => readTensorProto(seq, 's.pb'), 5006, "cannot read 's.pb': it is an ONNX SequenceProto (value 'seq' of elem_type TENSOR), not a TensorProto");
+    // A TensorProto that merely lacks its data is still reported as one.
+    expectDiagnostic(() => readTensorProto(encode({ dims: [100], dataType: 1 }), 'e.pb'), 5006, 'float_data holds 0 values, but shape [100] needs 100');
+  });
+
   it('refuses negative dimensions, unknown types and external data', () => {
     expectDiagnostic(() => readTensorProto(encode({ dims: [-1], dataType: 1 }), 'n.pb'), 5006, 'dimension -1 is not a valid size');
     expectDiagnostic(() => readTensorProto(encode({ dims: [1], dataType: 99 }), 'u.pb'), 5006, 'data type 99 (unknown) is not supported');

@@ -1,16 +1,17 @@
 // ONNX Runtime's attention contrib ops (domain com.microsoft), as its CPU kernels compute them:
-// MultiHeadAttention, GroupQueryAttention and RotaryEmbedding. KV caches use the separate-buffer
-// layout: present = past followed by the new keys and values. What depends on run-time buffer
-// sharing (past_sequence_length), beam search (cache_indirection), quantized KV caches, packed
-// (ragged) batches, head sinks and Q/K norms is refused with onnxUnsupportedFeature, naming the
-// input or attribute.
+// MultiHeadAttention, GroupQueryAttention and RotaryEmbedding. MultiHeadAttention's KV cache uses
+// the separate-buffer layout (present = past followed by the new keys and values);
+// GroupQueryAttention's puts each batch entry's new tokens after its own valid past (see
+// cacheLayout). What depends on run-time buffer sharing (past_sequence_length), beam search
+// (cache_indirection), quantized KV caches, packed (ragged) batches, head sinks and Q/K norms is
+// refused with onnxUnsupportedFeature, naming the input or attribute.
 
-import { constDim, constValue, mulDim, subDim, type Dim } from '../../../ir/dim.js';
+import { addDim, constDim, constValue, dimEquals, maxDim, mulDim, subDim, type Dim } from '../../../ir/dim.js';
 import { DTYPES } from '../../../ir/dtype.js';
 import type { Node } from '../../../ir/node.js';
 import type { ConvertContext } from '../context.js';
 import {
-  allowBoth, anyPoison, appendToCache, exactDiv, flag, keysBelow, mergeHeads, poisoned, positions, positive, requireConst,
+  anyPoison, appendToCache, exactDiv, flag, keysBelow, mergeHeads, poisoned, positions, positive, requireConst,
   scaledDotProductAttention, splitHeads,
   type AttentionMask,
 } from './attention-core.js';
@@ -202,25 +203,26 @@ function GroupQueryAttention(ctx: ConvertContext): (Node | undefined)[] {
 
   const pastKey = ctx.optionalInput(3), pastValue = ctx.optionalInput(4);
   if ((pastKey === undefined) !== (pastValue === undefined)) ctx.fail('onnxBadInput', 'GroupQueryAttention needs past_key and past_value together');
+  for (const past of [pastKey, pastValue]) {
+    if (past !== undefined && past.shape.length !== 4) ctx.fail('onnxBadInput', `a past key/value cache must have rank 4, got rank ${past.shape.length}`);
+  }
   const pastLength = pastKey === undefined ? constDim(0) : pastKey.shape[2]!;
-  const hasPast = constValue(pastLength) !== 0;
-  // Each batch entry's keys end at seqlens_k + 1; its new tokens start at pastStart (0 for a prompt).
-  const total = ctx.op('add', [toI64(ctx, ctx.input(5)), ctx.scalar(1, 'i64')], {});
-  const pastStart = hasPast ? ctx.op('sub', [total, ctx.dimValues([sq], true)], {}) : undefined;
+  const seqlens = toI64(ctx, ctx.input(5));
+  const layout = cacheLayout(ctx, pastLength, seqlens, sq);
 
   if (flag(ctx, 'do_rotary')) {
     const cos = ctx.input(7), sin = ctx.input(8);
-    const ids = ctx.optionalInput(9) ?? newPositions(ctx, pastStart, batch, sq);
+    const ids = ctx.optionalInput(9) ?? newPositions(ctx, layout.pastStart, batch, sq);
     const at = (cache: Node): Node => ctx.op('unsqueeze', [cacheAt(ctx, cache, toI64(ctx, ids))], { axes: [1] });
     const rotaryDim = 2 * requireConst(ctx, cos.shape[1]!, 'the cos_cache width');
     const interleaved = flag(ctx, 'rotary_interleaved');
     q = rotate(ctx, q, at(cos), at(sin), rotaryDim, interleaved);
     k = rotate(ctx, k, at(cos), at(sin), rotaryDim, interleaved);
   }
-  const presentKey = appendToCache(ctx, pastKey, k);
-  const presentValue = appendToCache(ctx, pastValue, v);
+  const presentKey = presentCache(ctx, pastKey, k, layout);
+  const presentValue = presentCache(ctx, pastValue, v, layout);
   if (anyPoison(q, presentKey, presentValue)) return poisoned(ctx);
-  const mask = gqaMask(ctx, pastLength, pastStart, total, sq, presentKey.shape[2]!);
+  const mask = gqaMask(ctx, layout, seqlens, sq);
   const attentionBias = ctx.optionalInput(10);
   const { y, scores } = scaledDotProductAttention(ctx, q, presentKey, presentValue, { ...mask, bias: attentionBias }, {
     scale: ctx.attrs.float('scale'),
@@ -228,6 +230,74 @@ function GroupQueryAttention(ctx: ConvertContext): (Node | undefined)[] {
     scores: qkOutput === 2 ? 'probabilities' : undefined,
   });
   return [mergeHeads(ctx, y), presentKey, presentValue, scores];
+}
+
+/**
+ * Where GroupQueryAttention puts each batch entry's tokens in the present cache, as ONNX
+ * Runtime's CPU kernel does (group_query_attention_helper.h, gqa_attention_base.h):
+ *  - the present cache is max(total_sequence_length, past length) long; when
+ *    total_sequence_length is not known at import it is taken to be past + new (the separate-
+ *    buffer layout, where the past holds exactly the tokens seen so far);
+ *  - a *first prompt* (the new length equals total_sequence_length, or there is no past) puts
+ *    the new tokens at 0..S-1 and ignores the past;
+ *  - otherwise entry b's first new token sits at pastStart[b] = seqlens_k[b] + 1 - S, after
+ *    the first pastStart[b] positions of its past; positions after its new tokens are zero.
+ * `pastStart` is undefined for a prompt (every entry starts at 0).
+ */
+interface CacheLayout {
+  readonly length: Dim;
+  readonly pastStart: Node | undefined;
+}
+
+function cacheLayout(ctx: ConvertContext, pastLength: Dim, seqlens: Node, sq: Dim): CacheLayout {
+  if (constValue(pastLength) === 0) return { length: sq, pastStart: undefined };
+  const total = ctx.dims(6)?.[0];
+  const length = total === undefined ? addDim(pastLength, sq) : maxDim(total, pastLength);
+  const decodeStart = ctx.op('sub', [ctx.op('add', [seqlens, ctx.scalar(1, 'i64')], {}), ctx.dimValues([sq], true)], {});
+  const gap = total === undefined ? undefined : constValue(subDim(total, sq));
+  if (gap === 0) return { length, pastStart: undefined };
+  if (gap !== undefined) return { length, pastStart: decodeStart };
+  // Whether this is a first prompt is known only when total_sequence_length is.
+  const totalValue = ctx.op('reshape', [toI64(ctx, ctx.input(6))], { shape: [] });
+  const isPrompt = ctx.op('eq', [totalValue, ctx.dimValues([sq], true)], {});
+  return { length, pastStart: ctx.op('where', [isPrompt, ctx.scalar(0, 'i64'), decodeStart], {}) };
+}
+
+/** `x` [B, H, S, D] followed by zeros up to `length` positions on axis 2. */
+function padPositions(ctx: ConvertContext, x: Node, length: Dim): Node {
+  const [b, h, s, d] = x.shape as [Dim, Dim, Dim, Dim];
+  if (dimEquals(s, length)) return x;
+  const zeros = ctx.op('expand', [ctx.scalar(0, x.dtype)], { shape: [b, h, subDim(length, s), d] });
+  return ctx.op('concat', [x, zeros], { axis: 2 });
+}
+
+/**
+ * The present cache [B, H, length, D] of one of key/value: per entry, its past below
+ * pastStart[b], the new tokens at pastStart[b] + 0..S-1, zeros elsewhere.
+ */
+function presentCache(ctx: ConvertContext, past: Node | undefined, current: Node, layout: CacheLayout): Node {
+  if (layout.pastStart === undefined) return padPositions(ctx, current, layout.length);
+  const [b, h, s, d] = current.shape as [Dim, Dim, Dim, Dim];
+  const one = constDim(1), length = layout.length;
+  const j = positions(ctx, length, [one, length]); // [1, L]
+  const start = ctx.op('reshape', [layout.pastStart], { shape: [b, one] }); // [B, 1]
+  const offset = ctx.op('sub', [j, start], {}); // [B, L]: position within the new tokens
+  let placed: Node;
+  if (constValue(s) === 1) {
+    placed = current; // broadcasts over the positions
+  } else {
+    // Row b·S + clamp(offset, 0, S-1) of the new tokens flattened to [B·S, H, D].
+    const flat = ctx.op('reshape', [ctx.op('transpose', [current], { perm: [0, 2, 1, 3] })], { shape: [mulDim(b, s), h, d] });
+    const clamped = ctx.op('max', [ctx.op('min', [offset, ctx.dimValues([subDim(s, 1)], true)], {}), ctx.scalar(0, 'i64')], {});
+    const base = ctx.op('mul', [positions(ctx, b, [b, one]), ctx.dimValues([s], true)], {});
+    const rows = ctx.op('gather', [flat, ctx.op('add', [base, clamped], {})], { axis: 0 }); // [B, L, H, D]
+    placed = ctx.op('transpose', [rows], { perm: [0, 2, 1, 3] });
+  }
+  const toHeads = (m: Node): Node => ctx.op('reshape', [m], { shape: [b, one, length, one] });
+  const isNew = toHeads(ctx.op('and', [ctx.op('ge', [offset, ctx.scalar(0, 'i64')], {}), ctx.op('lt', [offset, ctx.dimValues([s], true)], {})], {}));
+  const zero = ctx.scalar(0, current.dtype);
+  const old = past === undefined ? zero : ctx.op('where', [toHeads(ctx.op('lt', [offset, ctx.scalar(0, 'i64')], {})), padPositions(ctx, past, length), zero], {});
+  return ctx.op('where', [isNew, placed, old], {});
 }
 
 /** Absolute positions of the new tokens, [B, S]: pastStart[b] + s (s for a prompt). */
@@ -238,38 +308,29 @@ function newPositions(ctx: ConvertContext, pastStart: Node | undefined, batch: D
 }
 
 /**
- * Which keys of the concatenated cache [past (P), new (S)] each query sees. With a past, batch
- * entry b's past is valid below pastStart[b] and its new tokens sit at absolute positions
- * pastStart[b] + 0..S-1; query i is at pastStart[b] + i. Causal: key position <= query
- * position; local_window_size W: the last W positions up to the query's (key position > query
- * position - W), as ONNX Runtime 1.30 computes it.
+ * Which positions of the present cache each query sees. Query i of entry b is at position
+ * pastStart[b] + i (i for a prompt); the entry's keys end at seqlens_k[b] + 1. Causal: key
+ * position <= query position; local_window_size W: the last W positions up to the query's
+ * (key position > query position - W), as ONNX Runtime 1.30 computes it.
  */
-function gqaMask(ctx: ConvertContext, pastLength: Dim, pastStart: Node | undefined, total: Node, sq: Dim, keys: Dim): AttentionMask {
+function gqaMask(ctx: ConvertContext, layout: CacheLayout, seqlens: Node, sq: Dim): AttentionMask {
   const causal = flag(ctx, 'causal', 1);
   const window = ctx.attrs.int('local_window_size', -1);
   if (window > 0 && !causal) ctx.fail('onnxBadAttribute', 'GroupQueryAttention local_window_size needs causal=1');
-  const one = constDim(1);
-  if (pastStart === undefined) {
-    // A prompt: keys are the new tokens; keys past an entry's length are padding.
-    const lengths = keysBelow(ctx, total, keys);
-    if (window <= 0) return causal ? { allowed: lengths, causalLowerRight: true } : { allowed: lengths };
-    const i = positions(ctx, sq, [sq, one]);
-    const j = positions(ctx, keys, [one, keys]);
-    const inWindow = ctx.op('and', [ctx.op('le', [j, i], {}), ctx.op('ge', [j, ctx.op('sub', [i, ctx.scalar(window - 1, 'i64')], {})], {})], {});
-    return { allowed: allowBoth(ctx, lengths, inWindow) };
+  const one = constDim(1), keys = layout.length;
+  const ends = ctx.op('add', [seqlens, ctx.scalar(1, 'i64')], {});
+  const lengths = keysBelow(ctx, ends, keys); // keys past an entry's length are padding
+  if (layout.pastStart === undefined && window <= 0 && dimEquals(keys, sq)) {
+    return causal ? { allowed: lengths, causalLowerRight: true } : { allowed: lengths };
   }
-  const b = pastStart.shape[0]!;
-  const start = ctx.op('reshape', [pastStart], { shape: [b, one, one, one] });
   const j = positions(ctx, keys, [one, one, one, keys]);
-  const p = ctx.dimValues([pastLength], true);
-  const isNew = ctx.op('ge', [j, p], {});
-  // absolute key position: j in the past, pastStart + (j - P) for new tokens
-  const keyPos = ctx.op('where', [isNew, ctx.op('add', [start, ctx.op('sub', [j, p], {})], {}), j], {});
-  const valid = ctx.op('or', [isNew, ctx.op('lt', [j, start], {})], {});
-  const queryPos = ctx.op('add', [start, positions(ctx, sq, [one, one, sq, one])], {});
-  let allowed = valid;
-  if (causal) allowed = ctx.op('and', [allowed, ctx.op('le', [keyPos, queryPos], {})], {});
-  if (window > 0) allowed = ctx.op('and', [allowed, ctx.op('ge', [keyPos, ctx.op('sub', [queryPos, ctx.scalar(window - 1, 'i64')], {})], {})], {});
+  const i = positions(ctx, sq, [one, one, sq, one]);
+  const queryPos = layout.pastStart === undefined
+    ? i
+    : ctx.op('add', [ctx.op('reshape', [layout.pastStart], { shape: [layout.pastStart.shape[0]!, one, one, one] }), i], {});
+  let allowed = lengths;
+  if (causal) allowed = ctx.op('and', [allowed, ctx.op('le', [j, queryPos], {})], {});
+  if (window > 0) allowed = ctx.op('and', [allowed, ctx.op('ge', [j, ctx.op('sub', [queryPos, ctx.scalar(window - 1, 'i64')], {})], {})], {});
   return { allowed };
 }
 

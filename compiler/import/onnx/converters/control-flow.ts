@@ -74,7 +74,7 @@ function Loop(ctx: ConvertContext): Node[] {
     i++;
     if (i < tripCount) {
       const next = ctx.valueOf(outputs[0]!);
-      if (next === undefined) ctx.fail('onnxNotConstant', `the Loop condition after iteration ${i} (the body's first output)`);
+      if (next === undefined) ctx.failNotConstant(`the Loop condition after iteration ${i} (the body's first output)`, outputs[0]);
       cond = truth(ctx, next, 'the Loop condition');
     }
   }

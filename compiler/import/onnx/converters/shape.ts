@@ -244,8 +244,16 @@ function ConstantOfShape(ctx: ConvertContext): Node[] {
   return [shape.length === 0 ? scalar : ctx.op('expand', [scalar], { shape })];
 }
 
+/**
+ * Range. Since opset 27 it also takes f16 and bf16, computed in `stash_type` (f32) and cast
+ * back, as its function body does; sluice does that for those dtypes at any opset (Range-11
+ * does not allow them).
+ */
 function Range(ctx: ConvertContext): Node[] {
   const dtype = ctx.input(0).dtype;
+  const stashType = ctx.opset >= 27 ? ctx.attrs.int('stash_type', 1) : 1;
+  if (stashType !== 1) ctx.fail('onnxUnsupportedFeature', `Range stash_type ${stashType} is not supported (only 1, float32)`);
+  const stash: DType | undefined = dtype === 'f16' || dtype === 'bf16' ? 'f32' : undefined;
   const start = ctx.dims(0)?.[0], limit = ctx.dims(1)?.[0];
   const delta = ctx.constant(2);
   const deltaValue = delta !== undefined ? getNumber(delta, 0) : undefined;
@@ -253,17 +261,20 @@ function Range(ctx: ConvertContext): Node[] {
   const [s, l, d] = [ctx.constant(0), ctx.constant(1), delta];
   if (s !== undefined && l !== undefined && d !== undefined) {
     const a = getNumber(s, 0), b = getNumber(l, 0), c = getNumber(d, 0);
-    const count = Math.max(Math.ceil((b - a) / c), 0);
-    return [ctx.constantTensor(tensor(dtype, [count], Array.from({ length: count }, (_, i) => a + i * c)))];
+    // In the stash type, each value is rounded to f32 before the cast to the output dtype.
+    const round = stash ? Math.fround : (x: number): number => x;
+    const count = Math.max(Math.ceil(round(round(b - a) / c)), 0);
+    return [ctx.constantTensor(tensor(dtype, [count], Array.from({ length: count }, (_, i) => round(a + i * c))))];
   }
   if (start === undefined || limit === undefined || deltaValue === undefined || !Number.isInteger(deltaValue)) {
-    ctx.fail('onnxNotConstant', 'Range start and limit must be shape values and delta a constant integer');
+    ctx.failNotConstant('Range start and limit must be shape values and delta a constant integer', ctx.input(0), ctx.input(1), ctx.input(2));
   }
   const count = deltaValue > 0 ? ceilDivDim(maxDim(subDim(limit, start), 0), deltaValue) : ceilDivDim(maxDim(subDim(start, limit), 0), -deltaValue);
-  let out = ctx.op('iota', [], { count, dtype });
-  if (deltaValue !== 1) out = ctx.op('mul', [out, ctx.scalar(deltaValue, dtype)], {});
-  if (constValue(start) !== 0) out = ctx.op('add', [out, ctx.op('cast', [ctx.dimValues([start], true)], { to: dtype })], {});
-  return [out];
+  const compute = stash ?? dtype;
+  let out = ctx.op('iota', [], { count, dtype: compute });
+  if (deltaValue !== 1) out = ctx.op('mul', [out, ctx.scalar(deltaValue, compute)], {});
+  if (constValue(start) !== 0) out = ctx.op('add', [out, ctx.op('cast', [ctx.dimValues([start], true)], { to: compute })], {});
+  return [compute === dtype ? out : ctx.op('cast', [out], { to: dtype })];
 }
 
 function Transpose(ctx: ConvertContext): Node[] {
@@ -362,6 +373,6 @@ function CastLike(ctx: ConvertContext): Node[] {
 
 export const SHAPE_CONVERTERS: ConverterTable = {
   Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze, Concat, Gather, Slice, Expand, ConstantOfShape,
-  Range, Transpose, Split, Tile, DepthToSpace, Identity, Constant, Cast, CastLike,
+  Range: { convert: Range, latestVersion: 27 }, Transpose, Split, Tile, DepthToSpace, Identity, Constant, Cast, CastLike,
 };
 

@@ -50,7 +50,19 @@ describe('ONNX import refuses bad models with diagnostics', () => {
     expect(text(domain.diagnostics)).toContain("node 'frob1' (Frob)");
     const opset = importOnnx(encodeModel({ ...identity, opset: 99 }), 'm.onnx');
     expect(codes(opset.diagnostics)).toEqual([3005]);
-    expect(opset.diagnostics[0]!.message).toBe("opset 99 of domain 'ai.onnx' is not supported (sluice knows 1 to 25)");
+    expect(opset.diagnostics[0]!.message).toBe("opset 99 of domain 'ai.onnx' is not supported (sluice knows 1 to 27)");
+  });
+
+  it('refuses optional and sequence inputs and outputs, naming each with its type', () => {
+    const spec = modelProto(identity);
+    spec.graph!.input![0]!.type = { optionalType: { elemType: { sequenceType: { elemType: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 5 }] } } } } } } };
+    spec.graph!.output![0]!.type = { sequenceType: { elemType: { tensorType: { elemType: 7 } } } };
+    const r = importOnnx(encodeModel(spec), 'm.onnx');
+    expect(r.graph).toBeUndefined();
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      "m.onnx: node 'x' (graph input): error SL3020: input 'x' is optional(sequence(tensor(float))), not a tensor; optional, sequence and map values are not supported",
+      "m.onnx: node 'y' (graph output): error SL3020: output 'y' is sequence(tensor(int64)), not a tensor; optional, sequence and map values are not supported",
+    ]);
   });
 
   it('lists every unsupported op at once, with node names and counts', () => {
