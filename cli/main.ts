@@ -8,12 +8,17 @@ import { compile, passNames, TARGETS, type Target } from '../index.js';
 import { diag, diagnosticToJson, DiagnosticError, formatDiagnostic, type Diagnostic } from '../compiler/diagnostics/diagnostic.js';
 import { runModel } from '../compiler/driver/run-model.js';
 import { printGraph } from '../compiler/ir/printer.js';
+import type { Graph } from '../compiler/ir/graph.js';
+import { lastGraphPass } from '../compiler/passes/pipeline.js';
+import { groupKernels, printGroups } from '../compiler/passes/group-kernels.js';
 import { readTensorFile, readBytes, writeNpyFile } from '../compiler/io/files.js';
 import { readSafetensors } from '../compiler/io/safetensors.js';
 import type { Tensor } from '../compiler/interpret/tensor.js';
 import { describeCheck, describeOnnxModel, describeTensor } from './format.js';
 import { loadOnnx } from '../compiler/import/onnx/index.js';
 import { progressBar } from './progress.js';
+import { addBenchCommand } from './bench.js';
+import { addCompileCommand } from './compile.js';
 
 /** Weights files larger than this are refused before reading. */
 const MAX_WEIGHTS_BYTES = 8 * 1024 ** 3;
@@ -65,22 +70,39 @@ interface RunFlags {
 }
 
 function runCommand(modelPath: string, flags: RunFlags): number {
-  const graph = compile(modelPath, { target: flags.target }).graph;
+  // Input files come first: an ONNX model may need their values when it is imported.
+  const values = new Map<string, Tensor>();
+  const unreadable = new Map<string, Diagnostic[]>();
+  for (const [name, file] of flags.input ?? []) {
+    try {
+      values.set(name, readTensorFile(file));
+    } catch (e) {
+      if (!(e instanceof DiagnosticError)) throw e;
+      unreadable.set(name, [...(unreadable.get(name) ?? []), ...e.diagnostics]);
+    }
+  }
+  let compiled;
+  try {
+    compiled = compile(modelPath, { target: flags.target, inputs: Object.fromEntries(values) });
+  } catch (e) {
+    if (e instanceof DiagnosticError && unreadable.size) throw new DiagnosticError([...[...unreadable.values()].flat(), ...e.diagnostics]);
+    throw e;
+  }
+  const graph = compiled.graph;
   const inputs = new Map<string, Tensor>();
   const problems: Diagnostic[] = [];
-  for (const [name, file] of flags.input ?? []) {
+  for (const name of new Set((flags.input ?? []).map(([n]) => n))) {
+    if (compiled.frozen.has(name)) continue; // a constant of the model now
     if (!graph.inputs.some((i) => i.attrs.name === name)) {
       problems.push(diag('unknownInput', undefined, name, graph.inputs.map((i) => i.attrs.name).join(', ') || 'none'));
       continue;
     }
-    try {
-      inputs.set(name, readTensorFile(file));
-    } catch (e) {
-      if (!(e instanceof DiagnosticError)) throw e;
-      problems.push(...e.diagnostics);
-    }
+    const failed = unreadable.get(name);
+    if (failed) problems.push(...failed);
+    else inputs.set(name, values.get(name)!);
   }
   if (problems.length) throw new DiagnosticError(problems);
+  if (!flags.json) for (const w of compiled.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
   const weights = flags.weights ? readSafetensors(readBytes(flags.weights, MAX_WEIGHTS_BYTES), flags.weights) : undefined;
 
   const bar = progressBar('interpreting', !flags.quiet && !flags.json);
@@ -121,6 +143,7 @@ function runCommand(modelPath: string, flags: RunFlags): number {
       dims: Object.fromEntries(result.dims),
       outputs: written.map((w) => ({ name: w.name, dtype: w.tensor.dtype, shape: w.tensor.shape, file: w.file })),
       notes: result.notes,
+      ...(compiled.warnings.length ? { warnings: compiled.warnings.map(diagnosticToJson) } : {}),
       ...(result.checks ? { check: result.checks.map((c) => ({ ...c, maxAbsError: jsonNumber(c.maxAbsError), relL2Error: jsonNumber(c.relL2Error) })) } : {}),
     };
     process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
@@ -148,19 +171,24 @@ interface InspectFlags {
   timings?: boolean;
 }
 
+/** The graph, or after `--after group-kernels` the kernels it is partitioned into. */
+function printStage(graph: Graph, after: string | undefined): string {
+  return after === 'group-kernels' ? printGroups(groupKernels(graph)) : printGraph(graph);
+}
+
 function inspectCommand(modelPath: string, flags: InspectFlags): number {
   if (modelPath.toLowerCase().endsWith('.onnx')) {
     // For ONNX, the model's own facts come first, and they are shown even when the import fails.
     const { graph, diagnostics, summary } = loadOnnx(modelPath);
     if (summary) process.stdout.write(`${describeOnnxModel(modelPath, summary, graph)}\n`);
     if (!graph) throw new DiagnosticError(diagnostics);
-    const compiled = compile(graph, { stopAfter: flags.after ?? passNames()[passNames().length - 1], verify: flags.verify });
-    process.stdout.write(`\n${printGraph(compiled.graph)}\n`);
+    const compiled = compile(graph, { stopAfter: flags.after ?? lastGraphPass(), verify: flags.verify });
+    process.stdout.write(`\n${printStage(compiled.graph, flags.after)}\n`);
     if (flags.timings) for (const t of compiled.timings) process.stderr.write(`${t.name}: ${t.ms.toFixed(2)} ms\n`);
     return 0;
   }
-  const compiled = compile(modelPath, { stopAfter: flags.after ?? passNames()[passNames().length - 1], verify: flags.verify });
-  process.stdout.write(`${printGraph(compiled.graph)}\n`);
+  const compiled = compile(modelPath, { stopAfter: flags.after ?? lastGraphPass(), verify: flags.verify });
+  process.stdout.write(`${printStage(compiled.graph, flags.after)}\n`);
   if (flags.timings) for (const t of compiled.timings) process.stderr.write(`${t.name}: ${t.ms.toFixed(2)} ms\n`);
   return 0;
 }
@@ -175,8 +203,10 @@ function reportError(e: unknown, json: boolean): number {
   return 70;
 }
 
-export function main(argv: readonly string[]): number {
+/** The exit code; a promise for commands that run asynchronously (`bench`: worker threads). */
+export function main(argv: readonly string[]): number | Promise<number> {
   let exitCode = 0;
+  let pending: Promise<number> | undefined;
   let json = false;
   const program = new Command('sluice')
     .description('A declarative compiler from model graphs to fused accelerator kernels.')
@@ -202,6 +232,9 @@ export function main(argv: readonly string[]): number {
       exitCode = runCommand(model, flags);
     });
 
+  addCompileCommand(program, (code) => (exitCode = code), (j) => (json = j));
+  addBenchCommand(program, (code) => (pending = code), (j) => (json = j));
+
   program
     .command('inspect')
     .description('print the Graph IR of a model')
@@ -223,5 +256,5 @@ export function main(argv: readonly string[]): number {
     }
     return reportError(e, json);
   }
-  return exitCode;
+  return pending ? pending.catch((e: unknown) => reportError(e, json)) : exitCode;
 }

@@ -111,7 +111,7 @@ function evaluate(
  * the last, for the [in, out] layout `x @ w` uses), so activations keep their scale through
  * deep stacks; ±1 for vectors.
  */
-function initScale(shape: readonly number[]): number {
+export function initScale(shape: readonly number[]): number {
   if (shape.length < 2) return 1;
   const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
   return fanIn > 0 ? 1 / Math.sqrt(fanIn) : 1;

@@ -3,7 +3,7 @@
 // Pre: a verified graph. Post: no op below the size limit has only constant operands.
 // Runs first, so simplify and later passes see literal values.
 
-import { evalDim, isConst } from '../ir/dim.js';
+import { evalDim, isConst, UnboundDimError } from '../ir/dim.js';
 import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
 import { opInfo } from '../ir/ops/index.js';
@@ -24,7 +24,15 @@ export function foldConstants(graph: Graph): Graph {
     if (!foldable(n)) return n;
     const shape = n.shape.map((d) => evalDim(d, new Map()));
     const ctx = { dtype: n.dtype, shape, env: new Map<string, number>(), dim: (d: Parameters<typeof evalDim>[0]) => evalDim(d, new Map()) };
-    const value = opInfo(n.op).evaluate!(n.src.map((s) => (s.op === 'constant' ? s.attrs.value : undefined)!), n.attrs as never, ctx);
+    let value;
+    try {
+      value = opInfo(n.op).evaluate!(n.src.map((s) => (s.op === 'constant' ? s.attrs.value : undefined)!), n.attrs as never, ctx);
+    } catch (e) {
+      // Attributes may hold symbolic dims (dim_values of `S`, a slice start of `S-1`): such an
+      // op is known only at run time, so it stays.
+      if (e instanceof UnboundDimError) return n;
+      throw e;
+    }
     return b.constant(value);
   });
 }

@@ -34,11 +34,25 @@ export function graphPasses(): Pass[] {
   ];
 }
 
+/**
+ * Stages after the Graph IR passes that `sluice inspect --after` can show; they do not change
+ * the graph (group-kernels partitions it into kernels: compiler/passes/group-kernels.ts).
+ */
+export const INSPECT_STAGES: readonly string[] = ['group-kernels'];
+
 export function passNames(): string[] {
-  return ['parse', ...graphPasses().map((p) => p.name)];
+  return ['parse', ...graphPasses().map((p) => p.name), ...INSPECT_STAGES];
+}
+
+/** The last pass that changes the graph: what `inspect` prints by default. */
+export function lastGraphPass(): string {
+  const names = ['parse', ...graphPasses().map((p) => p.name)];
+  return names[names.length - 1]!;
 }
 
 export function runPasses(graph: Graph, passes: readonly Pass[], options: PipelineOptions = {}): { graph: Graph; timings: PassTiming[] } {
+  // An inspect stage sees the graph after every pass.
+  if (options.stopAfter !== undefined && INSPECT_STAGES.includes(options.stopAfter)) options = { ...options, stopAfter: undefined };
   if (options.stopAfter !== undefined && options.stopAfter !== 'parse' && !passes.some((p) => p.name === options.stopAfter)) {
     throw new Error(`no pass named '${options.stopAfter}'`);
   }

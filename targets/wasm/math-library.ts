@@ -211,11 +211,14 @@ export class MathLibrary {
     const { arity } = CORES[fn];
     const core = this.core(fn, 'f64x2');
     const fb = new FunctionBuilder(m, Array<binaryen.Type>(arity).fill(binaryen.v128));
-    const high = (v: Ref): Ref => m.i8x16.shuffle(v, v, [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
-    const half = (pick: (v: Ref) => Ref): Ref => m.f32x4.demote_f64x2_zero(
-      m.call(core, Array.from({ length: arity }, (_, i) => m.f64x2.promote_low_f32x4(pick(fb.get(i)))), binaryen.v128),
+    // Each shuffle operand is its own local.get: one node in two places makes a DAG, which
+    // binaryen's validator accepts but its optimiser corrupts (after constant arguments are
+    // propagated in, one use became a nop and precompute aborted: the GPT-2 GELU's pow(x, 3)).
+    const high = (param: number): Ref => m.i8x16.shuffle(fb.get(param), fb.get(param), [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
+    const half = (pick: (param: number) => Ref): Ref => m.f32x4.demote_f64x2_zero(
+      m.call(core, Array.from({ length: arity }, (_, i) => m.f64x2.promote_low_f32x4(pick(i))), binaryen.v128),
     );
-    const low = half((v) => v);
+    const low = half((param) => fb.get(param));
     const hi = half(high);
     fb.finish(name, binaryen.v128, m.i8x16.shuffle(low, hi, [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]));
   }

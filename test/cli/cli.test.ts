@@ -11,10 +11,10 @@ import { encodeSafetensors } from '../../compiler/io/safetensors.js';
 import { encodeTensorProto } from '../../compiler/io/tensor-proto.js';
 import { loadModel } from '../../compiler/driver/load-model.js';
 import { interpret } from '../../compiler/interpret/interpreter.js';
-import { toNumbers } from '../../compiler/interpret/tensor.js';
+import { tensor, toNumbers } from '../../compiler/interpret/tensor.js';
 import { evalDim } from '../../compiler/ir/dim.js';
 import { randomTensor } from '../helpers/random.js';
-import { encodeModel } from '../helpers/onnx-model.js';
+import { encodeModel, reshapeByInputModel } from '../helpers/onnx-model.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const bin = join(root, 'bin/sluice.js');
@@ -149,7 +149,7 @@ describe('sluice inspect', () => {
   it('names the passes when asked for one that does not exist', () => {
     const r = sluice(['inspect', 'examples/mlp.sluice', '--after', 'fuse-everything']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("error SL5016: no pass named 'fuse-everything' (passes: parse, fold-constants, simplify)");
+    expect(r.stderr).toContain("error SL5016: no pass named 'fuse-everything' (passes: parse, fold-constants, simplify, group-kernels)");
   });
 });
 
@@ -201,12 +201,59 @@ describe('sluice with ONNX models', () => {
   });
 });
 
+describe('sluice run with an ONNX model that needs an input when it is imported', () => {
+  // y = Reshape(x, shape) * w, with the Reshape target a graph input.
+  const w = randomTensor('f32', [2], 51);
+  const x = randomTensor('f32', [2, 6], 52);
+  const expected = toNumbers(x).map((v, i) => Math.fround(v * toNumbers(w)[i % 2]!));
+  let file: string;
+  beforeAll(() => {
+    file = join(work, 'reshape-by-input.onnx');
+    writeFileSync(file, encodeModel(reshapeByInputModel(w)));
+    writeFileSync(join(work, 'rx.npy'), encodeNpy(x));
+    writeFileSync(join(work, 'shape.npy'), encodeNpy(tensor('i64', [3], [3, 2, 2])));
+  });
+
+  it('freezes the given shape, warns, and computes y', () => {
+    const out = join(work, 'frozen');
+    const r = sluice(['run', file, '--input', `x=${join(work, 'rx.npy')}`, '--input', `shape=${join(work, 'shape.npy')}`, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("warning SL3019: input 'shape' was frozen to the values given: the compiled model is specialised to them");
+    expect(r.stdout).toContain(`output y: f32[3, 2, 2] -> ${join(out, 'y.npy')}`);
+    const y = readNpy(readFileSync(join(out, 'y.npy')), 'y');
+    expect(y.shape).toEqual([3, 2, 2]);
+    expect(toNumbers(y)).toEqual(expected);
+    noStackTrace(r.stderr);
+  });
+
+  it('says so in --json too', () => {
+    const out = join(work, 'frozen-json');
+    const r = sluice(['run', file, '--input', `shape=${join(work, 'shape.npy')}`, '--input', `x=${join(work, 'rx.npy')}`, '--json', '--out', out]);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.warnings).toEqual([expect.objectContaining({ code: 'SL3019', severity: 'warning', message: "input 'shape' was frozen to the values given: the compiled model is specialised to them" })]);
+    expect(json.outputs).toEqual([{ name: 'y', dtype: 'f32', shape: [3, 2, 2], file: join(out, 'y.npy') }]);
+    expect(json.notes).toEqual([]);
+    expect(toNumbers(readNpy(readFileSync(join(out, 'y.npy')), 'y'))).toEqual(expected);
+  });
+
+  it('without the shape, SL3014 says to pass it with --input', () => {
+    for (const args of [[], ['--input', `x=${join(work, 'rx.npy')}`]]) {
+      const r = sluice(['run', file, ...args, '--out', join(work, 'unfrozen')]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${file}: node 'reshape' (Reshape): error SL3014: the target shape (input 1 of Reshape) must be known when the model is imported`);
+      expect(r.stderr).toContain("note: it comes from graph input 'shape'; give its value (sluice run --input shape=FILE, or the inputs passed to run()) and sluice specialises the model to it");
+      noStackTrace(r.stderr);
+    }
+  });
+});
+
 describe('sluice --help', () => {
-  it('lists run and inspect, and not the commands that arrive with the targets', () => {
+  it('lists run, compile and inspect', () => {
     const r = sluice(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\s+run \[options\] <model>/m);
+    expect(r.stdout).toMatch(/^\s+compile \[options\] <model>/m);
     expect(r.stdout).toMatch(/^\s+inspect \[options\] <model>/m);
-    expect(r.stdout).not.toMatch(/^\s+(compile|bench)\b/m);
   });
 });

@@ -34,6 +34,17 @@ describe('fold-constants', () => {
     expect(opsOf(folded)).toEqual(['constant', 'add']);
     sameResults(g, folded, new Map([['x', randomTensor('f32', [7, 3], 4)]]));
   });
+  it('leaves ops whose attributes hold symbolic dims (known only at run time)', () => {
+    const b = new GraphBuilder('F');
+    const N = b.declareDim('N');
+    const x = b.input('x', 'f32', [N, constDim(3)]);
+    const n = b.op('cast', [b.op('dim_values', [], { values: [N], scalar: true })], { to: 'f32' });
+    b.output('y', b.op('mul', [x, n], {}));
+    const g = b.finish().graph!;
+    const folded = foldConstants(g);
+    expect(opsOf(folded)).toContain('dim_values');
+    sameResults(g, folded, new Map([['x', randomTensor('f32', [7, 3], 5)]]));
+  });
 });
 
 describe('simplify', () => {

@@ -1,0 +1,126 @@
+// Program + memory plan → manifest.json (runtime/manifest.ts). Dims become DimJson trees the
+// runtime evaluates once it has bound the symbols from the inputs' shapes.
+
+import { evalDim, type Dim, type DimBindings } from '../ir/dim.js';
+import type { Program, ProgramValue } from '../kernel/program.js';
+import type { MemoryPlan } from '../schedule/memory-plan.js';
+import {
+  MANIFEST_DTYPE_BYTES, MANIFEST_FORMAT, MANIFEST_VERSION,
+  type Manifest, type ManifestDimBinding, type ManifestDType, type ManifestTensor, type ManifestWeight,
+} from '../../runtime/manifest.js';
+import { dimToJson } from './dim-json.js';
+
+export const PACKAGE_FILES = { module: 'model.wasm', weights: 'weights.bin', relaxedModule: 'model.relaxed.wasm' } as const;
+
+export interface BuildManifestOptions {
+  readonly program: Program;
+  readonly plan: MemoryPlan;
+  /** Where each weight lies in weights.bin (compiler/package/pack-weights.ts). */
+  readonly weights: readonly ManifestWeight[];
+  /** Symbol values the stats are computed at (every symbol of the program). */
+  readonly statsDims: DimBindings;
+  /** Per-kernel scratch bytes the printed module needs (targets/wasm/abi.ts). */
+  readonly scratchBytes?: ReadonlyMap<string, number>;
+  /** Whether the package also holds the relaxed-SIMD module. */
+  readonly relaxedModule?: boolean;
+}
+
+function manifestDType(v: Pick<ProgramValue, 'dtype'>, what: string): ManifestDType {
+  if (!(v.dtype in MANIFEST_DTYPE_BYTES)) throw new Error(`manifest: ${what} has dtype ${v.dtype}, which cannot live in device memory`);
+  return v.dtype as ManifestDType;
+}
+
+/** The symbol a dim is exactly (`S`, not `2*S`), if any. */
+function exactSymbol(d: Dim): string | undefined {
+  const json = dimToJson(d);
+  return typeof json === 'string' ? json : undefined;
+}
+
+export function buildManifest(o: BuildManifestOptions): Manifest {
+  const { program, plan } = o;
+  const byId = new Map(program.values.map((v) => [v.id, v] as const));
+  const get = (id: string) => {
+    const v = byId.get(id);
+    if (!v) throw new Error(`manifest: program names value ${id}, which it does not define`);
+    return v;
+  };
+  const tensor = (id: string): ManifestTensor => {
+    const v = get(id);
+    return { name: v.name, value: v.id, dtype: manifestDType(v, v.name), shape: v.shape.map(dimToJson) };
+  };
+  const dimBindings: ManifestDimBinding[] = [];
+  for (const id of program.inputs) {
+    const v = get(id);
+    v.shape.forEach((d, axis) => {
+      const symbol = exactSymbol(d);
+      if (symbol !== undefined) dimBindings.push({ symbol, input: v.name, axis });
+    });
+  }
+  const at = (d: Dim) => evalDim(d, o.statsDims);
+  return {
+    format: MANIFEST_FORMAT,
+    version: MANIFEST_VERSION,
+    target: 'wasm',
+    model: program.name,
+    files: {
+      module: PACKAGE_FILES.module,
+      weights: PACKAGE_FILES.weights,
+      ...(o.relaxedModule ? { relaxedModule: PACKAGE_FILES.relaxedModule } : {}),
+    },
+    dims: program.dims.map((d) => (d.defaultValue === undefined ? { name: d.name } : { name: d.name, default: d.defaultValue })),
+    inputs: program.inputs.map(tensor),
+    outputs: program.outputs.map(tensor),
+    weights: o.weights,
+    state: program.values.filter((v) => v.role === 'state').map((v) => ({
+      value: v.id,
+      name: v.name,
+      dtype: manifestDType(v, v.name),
+      shape: v.shape.map(dimToJson),
+      offset: dimToJson(plan.locations.get(v.id)!.offset),
+      bytes: dimToJson(plan.valueBytes.get(v.id)!),
+    })),
+    regions: {
+      weights: at(plan.regionBytes.weights),
+      state: dimToJson(plan.regionBytes.state),
+      io: dimToJson(plan.regionBytes.io),
+    },
+    arena: { bytes: dimToJson(plan.regionBytes.arena), alignment: plan.alignment },
+    values: program.values.map((v) => {
+      const loc = plan.locations.get(v.id);
+      if (!loc) throw new Error(`manifest: the memory plan has no place for ${v.id}`);
+      return {
+        id: v.id,
+        role: v.role,
+        name: v.name,
+        dtype: manifestDType(v, v.id),
+        shape: v.shape.map(dimToJson),
+        location: { region: loc.region, offset: dimToJson(loc.offset) },
+        bytes: dimToJson(plan.valueBytes.get(v.id)!),
+      };
+    }),
+    kernels: program.kernels.map((k) => {
+      const scratch = o.scratchBytes?.get(k.name) ?? 0;
+      return {
+        name: k.name,
+        buffers: k.buffers.map((b) => ({ name: b.name, dtype: manifestDType(b, `buffer ${b.name} of kernel ${k.name}`), access: b.access })),
+        uniforms: k.uniforms.map((u) => ({ name: u.name })),
+        ...(scratch > 0 ? { scratchBytes: scratch } : {}),
+      };
+    }),
+    dispatches: program.dispatches.map((d) => ({
+      kernel: d.kernel,
+      buffers: { ...d.buffers },
+      uniforms: Object.fromEntries(Object.entries(d.uniforms).map(([k, u]) => [k, dimToJson(u)])),
+      grid: d.grid.map(dimToJson),
+    })),
+    dimBindings,
+    stats: {
+      arenaBytes: at(plan.regionBytes.arena),
+      weightsBytes: at(plan.regionBytes.weights),
+      stateBytes: at(plan.regionBytes.state),
+      kernels: program.kernels.length,
+      dispatches: program.dispatches.length,
+      dims: Object.fromEntries(o.statsDims),
+    },
+  };
+}
