@@ -2,7 +2,7 @@
 //
 //   import { compile, run } from 'sluice';
 //   const model = compile('examples/mlp.sluice');
-//   const { outputs } = run(model, { x: tensor('f32', [4, 64], data) }, { randomWeights: true });
+//   const { outputs } = await run(model, { x: tensor('f32', [4, 64], data) }, { randomWeights: true, target: 'wasm' });
 //   compile('examples/mlp.sluice', { target: 'wasm', out: 'mlp' });   // writes an npm package
 
 import { DiagnosticError, type Diagnostic } from './compiler/diagnostics/diagnostic.js';
@@ -94,13 +94,16 @@ export interface RunResult {
 /**
  * Runs a model on inputs (missing inputs get seeded random data, said in `notes`). Given a
  * path, the inputs' values may specialise an ONNX model that needs them at import time.
+ * The target is `options.target`, else the compiled model's, else the reference interpreter;
+ * `wasm` compiles the graph for this call's sizes and runs it in the WASM runtime.
  */
-export function run(model: string | Graph | CompiledModel, inputs: Readonly<Record<string, Tensor>> = {}, options: RunOptions = {}): RunResult {
-  const compiled = isCompiled(model) ? model : compile(model, { target: options.target, inputs: typeof model === 'string' ? inputs : undefined });
-  const weights = options.weights instanceof Map ? options.weights : new Map(Object.entries(options.weights ?? {}));
-  const target = compiled.target;
+export async function run(model: string | Graph | CompiledModel, inputs: Readonly<Record<string, Tensor>> = {}, options: RunOptions = {}): Promise<RunResult> {
+  const target = options.target ?? (isCompiled(model) ? model.target : 'interp');
   if (!(TARGETS as readonly string[]).includes(target)) throw new DiagnosticError([diag('unknownTarget', undefined, target, TARGETS.join(', '))]);
-  const result = runModel(compiled.graph, unfrozenInputs(compiled, inputs), { ...options, target: target as Target, weights });
+  // Only the graph is needed here; a wasm target compiles it for this call's sizes below.
+  const compiled = isCompiled(model) ? model : compile(model, { target: 'interp', inputs: typeof model === 'string' ? inputs : undefined });
+  const weights = options.weights instanceof Map ? options.weights : new Map(Object.entries(options.weights ?? {}));
+  const result = await runModel(compiled.graph, unfrozenInputs(compiled, inputs), { ...options, target: target as Target, weights });
   return {
     outputs: Object.fromEntries(result.outputs),
     dims: Object.fromEntries(result.dims),

@@ -30,7 +30,7 @@ const results: Record<string, unknown>[] = [];
 for (const c of CASES) {
   const graph = compile(join(root, c.model)).graph;
   // Make inputs and weights once, so the timed function is the interpreter alone.
-  const prepared = runModel(graph, new Map(), { dims: c.dims, randomWeights: true });
+  const prepared = await runModel(graph, new Map(), { dims: c.dims, randomWeights: true });
   const dims = new Map(Object.entries(c.dims));
   const bench = new Benchmark(c.name, () => interpret(graph, prepared.inputs, prepared.weights, { dims }), { minSamples: 10, maxTime: 3 });
   bench.run();

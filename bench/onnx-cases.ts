@@ -144,7 +144,7 @@ export function benchCases(): BenchCase[] {
     bertLayerCase(128, 768, 12),
     resnetBlockCase(64, 56),
     { name: 'fixture: BERT layer (H=32) S=128', model: 'test/fixtures/onnx/bert_encoder_layer.onnx', dims: { batch: 1, sequence: 128 } },
-    { name: 'fixture: GPT-2 block (H=32) S=128', model: 'test/fixtures/onnx/gpt2_decoder_block.onnx', dims: { batch: 1, sequence: 128 } },
+    { name: 'fixture: GPT-2 block (H=32) S=32', model: 'test/fixtures/onnx/gpt2_decoder_block.onnx', dims: { batch: 1, sequence: 32 } },
     { name: 'fixture: ResNet block 16ch 56×56', model: 'test/fixtures/onnx/resnet_basic_block.onnx', dims: { batch: 1, height: 56, width: 56 } },
   ];
 }

@@ -11,7 +11,7 @@ import { readSafetensors } from '../compiler/io/safetensors.js';
 import { evalShapeJson } from '../runtime/dim-eval.js';
 import { loadModel, type InputValue } from '../runtime/wasm/index.js';
 import type { TensorData } from '../runtime/wasm/tensor-data.js';
-import { collectPair, parseChoice, parseDimValue, parseNonNegativeInt } from './options.js';
+import { collectPair, parseChoice, parseDimValue, parseNonNegativeInt, parsePositiveInt } from './options.js';
 
 const BENCH_TARGETS = ['wasm'] as const;
 type BenchTarget = (typeof BENCH_TARGETS)[number];
@@ -124,15 +124,6 @@ export async function benchCommand(modelPath: string, flags: BenchFlags): Promis
   log(`${r.model} on ${r.target} with ${dims}, ${r.threads} thread${r.threads === 1 ? '' : 's'}${r.relaxedSimd ? ', relaxed SIMD' : ''}`);
   log(`  median ${ms(r.medianMs)}   min ${ms(r.minMs)}   max ${ms(r.maxMs)}   (${r.runs} runs after ${r.warmup} warm-up)`);
   return 0;
-}
-
-function parsePositiveInt(what: string) {
-  const nonNegative = parseNonNegativeInt(what);
-  return (v: string): number => {
-    const n = nonNegative(v);
-    if (n === 0) throw new InvalidArgumentError(`${what} must be at least 1`);
-    return n;
-  };
 }
 
 /** Adds `bench` to the program; `done` receives the (asynchronous) exit code. */

@@ -19,28 +19,12 @@ import { loadOnnx } from '../compiler/import/onnx/index.js';
 import { progressBar } from './progress.js';
 import { addBenchCommand } from './bench.js';
 import { addCompileCommand } from './compile.js';
+import { collectPair, parseDimValue, parseNonNegativeInt, parsePositiveInt } from './options.js';
 
 /** Weights files larger than this are refused before reading. */
 const MAX_WEIGHTS_BYTES = 8 * 1024 ** 3;
 
-function collectPair(kind: string, parseValue: (v: string, name: string) => string | number) {
-  return (raw: string, previous: [string, string | number][] = []): [string, string | number][] => {
-    const eq = raw.indexOf('=');
-    if (eq <= 0 || eq === raw.length - 1) throw new InvalidArgumentError(`expected ${kind}, got '${raw}'`);
-    const name = raw.slice(0, eq);
-    return [...previous, [name, parseValue(raw.slice(eq + 1), name)]];
-  };
-}
-
-function parseDimValue(v: string, name: string): number {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`dimension ${name} must be a non-negative integer, got '${v}'`);
-  return Number(v);
-}
-
-function parseSeed(v: string): number {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`the seed must be a non-negative integer, got '${v}'`);
-  return Number(v);
-}
+const parseSeed = parseNonNegativeInt('the seed');
 
 function parseTarget(v: string): Target {
   if (!(TARGETS as readonly string[]).includes(v)) throw new InvalidArgumentError(`unknown target '${v}' (available: ${TARGETS.join(', ')})`);
@@ -67,9 +51,10 @@ interface RunFlags {
   json?: boolean;
   seed: number;
   quiet?: boolean;
+  threads?: number;
 }
 
-function runCommand(modelPath: string, flags: RunFlags): number {
+async function runCommand(modelPath: string, flags: RunFlags): Promise<number> {
   // Input files come first: an ONNX model may need their values when it is imported.
   const values = new Map<string, Tensor>();
   const unreadable = new Map<string, Diagnostic[]>();
@@ -105,10 +90,11 @@ function runCommand(modelPath: string, flags: RunFlags): number {
   if (!flags.json) for (const w of compiled.warnings) process.stderr.write(`${formatDiagnostic(w)}\n`);
   const weights = flags.weights ? readSafetensors(readBytes(flags.weights, MAX_WEIGHTS_BYTES), flags.weights) : undefined;
 
-  const bar = progressBar('interpreting', !flags.quiet && !flags.json);
+  // The interpreter reports progress per node; a wasm run is over before a bar would draw.
+  const bar = progressBar('interpreting', !flags.quiet && !flags.json && flags.target === 'interp');
   let result;
   try {
-    result = runModel(graph, inputs, {
+    result = await runModel(graph, inputs, {
       target: flags.target,
       dims: Object.fromEntries(flags.dim ?? []),
       weights,
@@ -116,6 +102,7 @@ function runCommand(modelPath: string, flags: RunFlags): number {
       seed: flags.seed,
       check: flags.check,
       onProgress: bar.update,
+      ...(flags.threads ? { threads: flags.threads } : {}),
     });
   } finally {
     bar.stop();
@@ -218,7 +205,8 @@ export function main(argv: readonly string[]): number | Promise<number> {
     .command('run')
     .description('run a model and write each output to DIR/NAME.npy')
     .argument('<model>', 'a .sluice or .onnx file')
-    .option('--target <target>', `where to run: ${TARGETS.join(', ')}`, parseTarget, 'interp' as Target)
+    .option('--target <target>', `where to run: ${TARGETS.join(', ')} (the reference interpreter)`, parseTarget, 'wasm' as Target)
+    .option('--threads <n>', 'wasm: threads that run kernels, this one included (default: the cores, at most 8)', parsePositiveInt('--threads'))
     .option('--input <name=file>', 'an input as .npy or ONNX TensorProto .pb (repeatable); missing inputs get seeded random data', collectPair('NAME=FILE', (v) => v))
     .option('--dim <name=value>', 'bind a symbolic dimension (repeatable)', collectPair('NAME=VALUE', parseDimValue))
     .option('--weights <file>', 'parameters from a .safetensors file (default: seeded random values, said on stderr)')
@@ -229,7 +217,7 @@ export function main(argv: readonly string[]): number | Promise<number> {
     .option('--quiet', 'no notes or progress on stderr')
     .action((model: string, flags: RunFlags) => {
       json = Boolean(flags.json);
-      exitCode = runCommand(model, flags);
+      pending = runCommand(model, flags);
     });
 
   addCompileCommand(program, (code) => (exitCode = code), (j) => (json = j));

@@ -24,6 +24,15 @@ export function parseNonNegativeInt(what: string) {
   };
 }
 
+export function parsePositiveInt(what: string) {
+  const nonNegative = parseNonNegativeInt(what);
+  return (v: string): number => {
+    const n = nonNegative(v);
+    if (n === 0) throw new InvalidArgumentError(`${what} must be at least 1`);
+    return n;
+  };
+}
+
 /** One of `allowed`, or a usage error listing them. */
 export function parseChoice<T extends string>(what: string, allowed: readonly T[]) {
   return (v: string): T => {

@@ -11,8 +11,10 @@ import { interpret } from '../interpret/interpreter.js';
 import type { Tensor } from '../interpret/tensor.js';
 import { hashSeed, randomTensor } from '../io/random.js';
 import { compareTensors, type OutputCheck } from './compare.js';
+import { runOnWasm } from './run-wasm.js';
 
-export const TARGETS = ['interp'] as const;
+/** Where `run` can evaluate a model: the reference interpreter or the WebAssembly target. */
+export const TARGETS = ['wasm', 'interp'] as const;
 export type Target = (typeof TARGETS)[number];
 
 /** The value given to a dim nobody bound, when random inputs need a size. */
@@ -31,6 +33,8 @@ export interface RunModelOptions {
   /** Also run the interpreter and compare every output. */
   readonly check?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Threads for the wasm target (default: the runtime's, the cores up to 8). */
+  readonly threads?: number;
 }
 
 export interface RunModelResult {
@@ -43,7 +47,7 @@ export interface RunModelResult {
   readonly checks?: OutputCheck[];
 }
 
-export function runModel(graph: Graph, given: ReadonlyMap<string, Tensor>, options: RunModelOptions = {}): RunModelResult {
+export async function runModel(graph: Graph, given: ReadonlyMap<string, Tensor>, options: RunModelOptions = {}): Promise<RunModelResult> {
   const target = options.target ?? 'interp';
   const seed = options.seed ?? 0;
   const notes: string[] = [];
@@ -84,7 +88,7 @@ export function runModel(graph: Graph, given: ReadonlyMap<string, Tensor>, optio
   }
 
   const dims = explicit as ReadonlyMap<string, number>;
-  const result = evaluate(target, graph, inputs, weights, dims, options.onProgress);
+  const result = await evaluate(target, graph, inputs, weights, dims, options);
   let checks: OutputCheck[] | undefined;
   if (options.check) {
     const reference = interpret(graph, inputs, weights, { dims });
@@ -93,16 +97,26 @@ export function runModel(graph: Graph, given: ReadonlyMap<string, Tensor>, optio
   return { outputs: result.outputs, inputs, weights, dims: result.dims, notes, checks };
 }
 
-function evaluate(
+async function evaluate(
   target: Target,
   graph: Graph,
   inputs: ReadonlyMap<string, Tensor>,
   weights: ReadonlyMap<string, Tensor>,
   dims: ReadonlyMap<string, number>,
-  onProgress: ((done: number, total: number) => void) | undefined,
-) {
+  options: RunModelOptions,
+): Promise<{ outputs: Map<string, Tensor>; dims: Map<string, number> }> {
   switch (target) {
-    case 'interp': return interpret(graph, inputs, weights, { dims, onProgress });
+    case 'interp': return interpret(graph, inputs, weights, { dims, onProgress: options.onProgress });
+    case 'wasm': {
+      // Bind every dim (from the inputs, --dim and defaults) the way the interpreter does,
+      // then compile for exactly those sizes.
+      const { env, diagnostics } = bindDims(graph, inputs, dims);
+      if (diagnostics.length) throw new DiagnosticError(diagnostics);
+      const all = new Map<string, Tensor>(graph.weights);
+      for (const [k, v] of weights) all.set(k, v);
+      const run = await runOnWasm(graph, inputs, all, env, options.threads);
+      return { outputs: run.outputs, dims: env };
+    }
   }
 }
 

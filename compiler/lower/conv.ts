@@ -5,14 +5,16 @@
 // The epilogue (fused ops after the conv) sees bias-added values, per element at store time.
 //
 // Semantics: compiler/interpret/kernels/conv.ts. A tile's channels stay within one group, so
-// its gathered inputs are shared by all its rows. The tile is scalar: vectorising along
-// output positions (contiguous input rows away from the padding) is the next step for speed.
+// its gathered inputs are shared by all its rows. This scalar tile serves the convolutions
+// conv-rows.ts cannot take (a stride above 1 along the last axis, a non-contiguous input):
+// that one vectorises along output rows.
 
 import { ceilDivDim, constDim, constValue, divDim, mulDim, type Dim } from '../ir/dim.js';
 import { KernelBuilder, add, and, cast, div, f32, fma, ge, i32, load, lt, min, mul, sub } from '../kernel/builder.js';
 import type { Expr } from '../kernel/ir.js';
 import type { TargetDescription } from '../kernel/program.js';
 import { chooseScalarTile } from '../schedule/tiles.js';
+import { canLowerConvRows, lowerConvRows } from './conv-rows.js';
 import type { ConvSpec, LoweredKernel } from './specs.js';
 import { storeConverted, unflatten } from './strided-index.js';
 import { dimExpr, uniformRecord, type UniformDims } from './uniforms.js';
@@ -31,6 +33,7 @@ interface TilePosition {
 
 export function lowerConv(spec: ConvSpec, target: TargetDescription): LoweredKernel {
   if (target.name !== 'wasm') throw new Error(`lowerConv: no schedule for target '${target.name}' yet`);
+  if (canLowerConvRows(spec, target)) return lowerConvRows(spec, target);
   const spatial = spec.xShape.length - 2;
   const { strides, pads, dilations, group } = spec.attrs;
   const kb = new KernelBuilder(spec.name, spec.sources);

@@ -1,5 +1,7 @@
-// Ops that fuse with nothing, one kernel each. Today: cumsum (a serial scan per lane along its
-// axis; lanes spread over work items). Every other op here has no lowering yet and says so.
+// Ops that fuse with nothing, one kernel each (their operands' elementwise prologues still fuse
+// in through emitValue): cumsum (a serial scan per lane along its axis; lanes spread over work
+// items) here, and pool, quantize/dequantize, topk, resize, conv_transpose and einsum in files
+// of their own. Every other op here (the recurrent layers) has no lowering yet and says so.
 
 import type { Node } from '../ir/node.js';
 import { add, cast, constant, div, i32, min, mul, rem, store, sub, KernelBuilder } from '../kernel/builder.js';
@@ -8,6 +10,8 @@ import { bufferRecord } from './elementwise.js';
 import { LoweringError } from './errors.js';
 import { computeType, emitValue } from './fused-expr.js';
 import { blocks, fusedContext, product, rowsPerItem, sources, type GroupLowering } from './group-context.js';
+import { lowerConvTranspose } from './conv-transpose.js';
+import { lowerEinsum } from './einsum.js';
 import { lowerPool } from './pool.js';
 import { lowerQuantize } from './quantize.js';
 import { lowerResize } from './resize.js';
@@ -29,6 +33,10 @@ export function lowerGeneric(g: GroupLowering): LoweredKernel {
       return lowerTopk(g, anchor);
     case 'resize':
       return lowerResize(g, anchor);
+    case 'conv_transpose':
+      return lowerConvTranspose(g, anchor);
+    case 'einsum':
+      return lowerEinsum(g, anchor);
     default:
       throw new LoweringError(anchor.op);
   }

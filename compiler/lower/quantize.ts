@@ -11,7 +11,7 @@
 import { DTYPES } from '../ir/dtype.js';
 import type { Node } from '../ir/node.js';
 import { cast, constant, div, eq, i32, KernelBuilder, max, min, mul, select, sub, unary, add } from '../kernel/builder.js';
-import type { Expr } from '../kernel/ir.js';
+import { computeTypeOf, type Expr } from '../kernel/ir.js';
 import { bufferRecord, emitElementLoops } from './elementwise.js';
 import { LoweringError } from './errors.js';
 import { computeType, emitValue } from './fused-expr.js';
@@ -38,7 +38,9 @@ export function lowerQuantize(g: GroupLowering, node: QuantNode): LoweredKernel 
   const uniforms: UniformDims = new Map();
   const out = kb.buffer(g.out.value, g.out.dtype, 'write');
   const t = computeType(node);
-  computeType(x);
+  if (!computeTypeOf(x.dtype)) {
+    throw new LoweringError(node.op, ` (its input is ${x.dtype}; sub-byte and fp8 dtypes cannot live in a kernel buffer)`);
+  }
   const precision = node.op === 'quantize' ? node.attrs.precision : undefined;
   if (precision !== undefined && precision !== 'f32' && precision !== 'f16' && precision !== 'f64') {
     throw new LoweringError(node.op, ` (precision ${precision})`);

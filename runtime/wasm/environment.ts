@@ -70,6 +70,8 @@ async function nodeHost(): Promise<Host> {
   };
 }
 
+const BLOB_WORKER_BLOCKED = "the worker's blob: script did not load; a Content-Security-Policy whose worker-src (or script-src) lacks blob: blocks it";
+
 /** The browser's host (exported for tests, which act one out in Node). */
 export function browserHost(): Host {
   const g = browserGlobals();
@@ -89,7 +91,8 @@ export function browserHost(): Host {
       return {
         post: (m) => worker.postMessage(m),
         onReply: (h) => { worker.onmessage = (e) => { revoke(); h(e.data as WorkerReply); }; },
-        onFailure: (h) => { worker.onerror = (e) => { revoke(); h(e.message ?? 'the worker failed to start'); }; },
+        // Chromium's error event for a script it refused has no message; CSP is the usual cause.
+        onFailure: (h) => { worker.onerror = (e) => { revoke(); h(e.message || BLOB_WORKER_BLOCKED); }; },
         terminate: () => worker.terminate(),
       };
     },

@@ -81,7 +81,18 @@ export const DEFAULT_MAX_THREADS = 8;
  */
 export const PARALLEL_MIN_BYTES = 128 * 1024;
 
-let warnedSingleThreaded = false;
+/**
+ * Marks, on globalThis, that the one-thread warning was given: every package on a page ships
+ * its own copy of this runtime, and the page should still hear it once.
+ */
+const WARNED_SINGLE_THREADED = Symbol.for('sluice.wasm.warnedSingleThreaded');
+
+function warnSingleThreadedOnce(): void {
+  const g = globalThis as { [WARNED_SINGLE_THREADED]?: boolean };
+  if (g[WARNED_SINGLE_THREADED]) return;
+  g[WARNED_SINGLE_THREADED] = true;
+  console.warn('sluice: SharedArrayBuffer is not available (the page is not cross-origin isolated), so models run on one thread. Serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp to use threads.');
+}
 
 export async function loadModel(options: LoadOptions): Promise<Model> {
   return createModel(options, await detectHost());
@@ -98,10 +109,7 @@ export async function createModel(options: LoadOptions, host: Host): Promise<Mod
   if (!Number.isSafeInteger(requested) || requested < 1) throw new RangeError(`threads must be a positive integer, got ${options.threads}`);
 
   const shared = host.canShareMemory;
-  if (!shared && !warnedSingleThreaded) {
-    warnedSingleThreaded = true;
-    console.warn('sluice: SharedArrayBuffer is not available (the page is not cross-origin isolated), so models run on one thread. Serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp to use threads.');
-  }
+  if (!shared) warnSingleThreadedOnce();
   const module = await compileModule(options, shared);
 
   const weights = toBytes(options.weights);

@@ -10,6 +10,7 @@ import {
 } from './abi.js';
 import { wasmType, type ArrayPlacement, type Binding, type KernelContext } from './context.js';
 import { FunctionBuilder } from './function-builder.js';
+import { functionsWithSharedExpressions } from './check-tree.js';
 import { compileItemLoop, gridNestOf } from './grid.js';
 import { HalfLibrary } from './half.js';
 import { MathLibrary } from './math-library.js';
@@ -39,6 +40,10 @@ export function printWasmModule(kernels: readonly Kernel[], options: WasmPrintOp
       seen.add(kernel.name);
       return addKernel(m, kernel, { math, half, intPow }, options);
     });
+    const shared = functionsWithSharedExpressions(m);
+    if (shared.length > 0) {
+      throw new Error(`wasm printer: an expression node is used twice (binaryen IR must be a tree) in ${shared.join(', ')} (a printer bug)`);
+    }
     if (!m.validate()) {
       throw new Error(`wasm printer: binaryen rejected the module for kernels ${kernels.map((k) => `'${k.name}'`).join(', ')} (a printer bug)`);
     }

@@ -13,6 +13,7 @@ import { checkManifest } from '../../runtime/manifest.js';
 import { randomTensor, seededRandom } from '../helpers/random.js';
 import { encodeModel } from '../helpers/onnx-model.js';
 import { encodeSafetensors } from '../../compiler/io/safetensors.js';
+import { relativeL2 } from '../helpers/close.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const bin = join(root, 'bin/sluice.js');
@@ -22,15 +23,6 @@ function run(args: string[], cwd = root): { code: number; stdout: string; stderr
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 const sluice = (args: string[]) => run([bin, ...args]);
-
-function relativeL2(got: readonly number[], want: readonly number[]): number {
-  let num = 0, den = 0;
-  want.forEach((w, i) => {
-    num += (got[i]! - w) ** 2;
-    den += w ** 2;
-  });
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
 
 function noStackTrace(text: string): void {
   expect(text).not.toMatch(/^\s+at .+\(.*:\d+:\d+\)$/m);

@@ -24,3 +24,15 @@ export function expectClose(actual: Tensor | readonly number[], expected: Tensor
     if (!(Math.abs(x - y) <= atol + rtol * Math.abs(y))) expect.fail(`element ${i}: got ${x}, expected ${y} (atol ${atol}, rtol ${rtol})`);
   }
 }
+
+/** ‖actual − expected‖₂ / ‖expected‖₂ (the absolute norm when expected is all zeros). */
+export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  expect(actual.length).toBe(expected.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < expected.length; i++) {
+    num += (actual[i]! - expected[i]!) ** 2;
+    den += expected[i]! ** 2;
+  }
+  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+}

@@ -21,15 +21,8 @@ export function graphOf(source: string): Graph {
   return graph;
 }
 
-export function relativeL2(actual: readonly number[], expected: readonly number[]): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < expected.length; i++) {
-    num += (actual[i]! - expected[i]!) ** 2;
-    den += expected[i]! ** 2;
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
+import { relativeL2 } from '../../helpers/close.js';
+export { relativeL2 };
 
 export interface LoweringRun {
   readonly program: Program;

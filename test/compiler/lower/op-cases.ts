@@ -184,6 +184,37 @@ export const GRAPH_CASES: readonly GraphCase[] = [
     b.output('crop', r(x, { coordinateTransformation: 'tf_crop_and_resize', extrapolationValue: 10, roi: [0, 0, 0.4, 0.6, 1, 1, 0.6, 1.2] }));
     b.output('int', r(u, { mode: 'cubic', sizes: [c(1), n, c(7)], scales: [1, 1, 7 / 4], roi: [0, 0, 0, 1, 1, 1] }));
   } },
+  { name: 'conv_transpose 1-d, 2-d and 3-d with groups, strides, dilations, pads and bias', build: (b, n) => {
+    const ct = (src: Node[], attrs: Partial<OpAttrs['conv_transpose']> & { strides: number[] }): Node => b.op('conv_transpose', src, {
+      pads: [...attrs.strides, ...attrs.strides].map(() => 0), dilations: attrs.strides.map(() => 1), group: 1,
+      outputPadding: attrs.strides.map(() => 0), hasBias: src.length > 2, ...attrs,
+    });
+    const x2 = b.input('x2', 'f32', [n, c(4), c(5), c(3)]);
+    b.output('plain', ct([x2, b.input('w2', 'f32', [c(4), c(3), c(3), c(2)])], { strides: [1, 1] }));
+    b.output('strided', ct([x2, b.input('w2s', 'f32', [c(4), c(2), c(3), c(3)]), b.input('b2', 'f32', [c(4)])],
+      { strides: [2, 3], pads: [1, 0, 2, 1], dilations: [1, 2], group: 2, outputPadding: [1, 2] }));
+    b.output('negative_pads', ct([x2, b.input('w2n', 'f32', [c(4), c(1), c(2), c(2)])], { strides: [2, 1], pads: [-1, 0, 0, -2] }));
+    const x1 = b.input('x1', 'f32', [c(2), c(3), n]);
+    b.output('one_d', ct([x1, b.input('w1', 'f32', [c(3), c(2), c(4)]), b.input('b1', 'f32', [c(2)])], { strides: [3], pads: [1, 2] }));
+    const x3 = b.input('x3', 'f32', [c(1), c(2), c(3), n, c(2)]);
+    b.output('three_d', ct([b.op('relu', [x3], {}), b.input('w3', 'f32', [c(2), c(1), c(2), c(2), c(2)])], { strides: [2, 1, 2], group: 2 }));
+  } },
+  { name: 'einsum: matmul, transpose, diagonal, broadcast ellipsis, three operands, full sum', build: (b, n) => {
+    const a = b.input('a', 'f32', [n, c(4)]);
+    const m = b.input('m', 'f32', [c(4), c(5)]);
+    const s = b.input('s', 'f32', [c(3), c(3), n]);
+    const e = b.input('e', 'f32', [c(2), c(1), n, c(4)]);
+    const ein = (equation: string, src: Node[]): Node => b.op('einsum', src, { equation });
+    b.output('matmul', ein('ij,jk->ik', [a, m]));
+    b.output('transpose', ein('ij->ji', [a]));
+    b.output('diagonal', ein('iin->ni', [s]));
+    b.output('trace', ein('iin', [s]));
+    b.output('ellipsis', ein('...ij,jk->...ik', [e, m]));
+    b.output('three', ein('ij,jk,ij->k', [a, m, a]));
+    b.output('sum', ein('ij->', [a]));
+    b.output('outer', ein('i,j', [b.input('u', 'f32', [n]), b.input('v', 'f32', [c(3)])]));
+    b.output('int', ein('ij,jk->ik', [b.input('p', 'i32', [n, c(3)]), b.input('q', 'i32', [c(3), c(2)])]));
+  } },
 ];
 
 /** The graph of a GraphCase, with N declared. */

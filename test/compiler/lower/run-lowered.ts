@@ -23,17 +23,8 @@ export function runLowered(
   runKernel(lowered.kernel, buffers, uniforms, lowered.grid.map((d) => evalDim(d, env)));
 }
 
-/** ‖actual − expected‖₂ / ‖expected‖₂ (0 when both are zero). */
-export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let num = 0, den = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = actual[i]! - expected[i]!;
-    num += d * d;
-    den += expected[i]! * expected[i]!;
-  }
-  return den === 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-}
+import { relativeL2 } from '../../helpers/close.js';
+export { relativeL2 };
 
 /** Row-major strides of a contiguous shape. */
 export function contiguousStrides(shape: readonly number[]): number[] {
