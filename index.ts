@@ -138,6 +138,8 @@ function isCompiled(m: string | Graph | CompiledModel): m is CompiledModel {
 }
 
 export { parse, loadModel };
+export { loadPackage, type LoadPackageOptions } from './compiler/driver/load-package.js';
+export type { Model as PackageModel } from './runtime/wasm/index.js';
 export { passNames };
 export { TARGETS, type Target };
 export type { Graph, Diagnostic, OutputCheck, PassTiming, Tensor };
