@@ -100,6 +100,19 @@ function powCore(L: F64Lanes, x: Val, y: Val): Val {
   let r = L.select(L.and(xSignBit, yOdd), L.neg(magnitude), magnitude);
   const xFiniteNegative = L.and(L.lt(x, L.c(0)), L.lt(L.c(-Infinity), x));
   r = L.select(L.and(xFiniteNegative, L.not(yInteger)), L.c(NaN), r);
+  // Small integer exponents by binary powering: exp(y·log x) is a few ulp off, and 9³ must
+  // be exactly 729 when the result is cast to an integer (ONNX Pow on int tensors).
+  let exact = L.c(1);
+  let base = x;
+  let rest = L.abs(y);
+  for (let bit = 0; bit < 6; bit++) {
+    const half = L.floor(L.mul(rest, L.c(0.5)));
+    exact = L.select(L.ne(half, L.mul(rest, L.c(0.5))), L.mul(exact, base), exact);
+    base = L.mul(base, base);
+    rest = half;
+  }
+  exact = L.select(L.lt(y, L.c(0)), L.div(L.c(1), exact), exact);
+  r = L.select(L.and(yInteger, L.lt(L.abs(y), L.c(64))), exact, r);
   return L.select(L.eq(y, L.c(0)), L.c(1), r);
 }
 

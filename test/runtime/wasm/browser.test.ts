@@ -1,14 +1,18 @@
 // Compiled packages in a real headless browser (Chromium through playwright-core). Each
 // package is served, with a small test page, from a local static server, and the page imports
 // its index.js as an ES module; the outputs are checked against the Graph IR interpreter.
-// Two pages: one cross-origin isolated (COOP/COEP headers; the runtime must use its Web
-// Workers on a shared memory) and one not (one thread, said once on the console).
+// Three pages: one cross-origin isolated (COOP/COEP headers; the runtime must use its Web
+// Workers on a shared memory), one not (one thread, said once on the console however many
+// packages the page loads), and one isolated but with a CSP that forbids blob: workers.
+//
+// A package ships the built runtime (dist/runtime), so this test needs `npm run build` after
+// any change to runtime/ (npm test builds first); a stale build is reported as such.
 //
 // Nothing reaches the network: the server listens on 127.0.0.1 and Chromium runs with its
 // background services off. Under CI=true a missing Chromium fails the test; elsewhere the
 // tests are skipped, saying why.
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -180,11 +184,31 @@ function needBrowser(ctx: TestContext): void {
   ctx.skip(`no headless browser: ${MISSING_CHROMIUM}`);
 }
 
+/** Runtime sources newer than their build in dist/, which packages copy. */
+function staleRuntimeBuild(): string[] {
+  const stale: string[] = [];
+  const visit = (dir: string): void => {
+    for (const entry of readdirSync(join(repo, dir), { withFileTypes: true })) {
+      const rel = join(dir, entry.name);
+      if (entry.isDirectory()) visit(rel);
+      else if (rel.endsWith('.ts') && !rel.endsWith('.d.ts')) {
+        const built = join(repo, 'dist', rel.replace(/\.ts$/, '.js'));
+        if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(repo, rel)).mtimeMs) stale.push(rel);
+      }
+    }
+  };
+  visit('runtime');
+  return stale;
+}
+
 beforeAll(async () => {
   if (!haveChromium) return;
+  const stale = staleRuntimeBuild();
+  if (stale.length) throw new Error(`the built runtime in dist/ is older than ${stale.join(', ')}: run npm run build (packages ship dist/runtime)`);
   root = mkdtempSync(join(tmpdir(), 'sluice-browser-'));
   writeFileSync(join(root, 'page.html'), TEST_PAGE);
-  // The block also ships a relaxed-SIMD module, which Chromium runs (fused multiply-add).
+  // The block also ships a relaxed-SIMD module, which the runtime picks where the engine
+  // validates it (Chromium does): its fused multiply-add must stay within the tolerance too.
   packages.push(compilePackage('mlp.sluice', 'mlp', 'B', [7, 1, 129], {}, false));
   packages.push(compilePackage('transformer-block.sluice', 'block', 'S', [1, 7, 33], { D: 64, H: 4, KV: 2, F: 96 }, true));
   servers.push(await serveFolder(root, ISOLATION_HEADERS), await serveFolder(root), await serveFolder(root, { ...ISOLATION_HEADERS, ...NO_BLOB_WORKERS }));

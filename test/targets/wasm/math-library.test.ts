@@ -123,4 +123,24 @@ describe('wasm math library', () => {
     expect(ws.ulps, `seed ${seed}: scalar ${ws.at}`).toBeLessThanOrEqual(1);
     expect(wv.ulps, `seed ${seed}: vector ${wv.at}`).toBeLessThanOrEqual(1);
   });
+
+  test.each(['f32', 'f64'] as const)('%s pow with small integer exponents is exact where Math.pow is (9³ = 729, as int Pow needs)', (dtype) => {
+    const pairs: [number, number][] = [];
+    for (let base = -12; base <= 12; base++) for (let e = -6; e <= 9; e++) pairs.push([base, e]);
+    const Arr = dtype === 'f32' ? Float32Array : Float64Array;
+    const round = dtype === 'f32' ? Math.fround : (v: number) => v;
+    const a = Arr.from(pairs, (p) => p[0]);
+    const b = Arr.from(pairs, (p) => p[1]);
+    const kb = new KernelBuilder(`pow_int_${dtype}`, []);
+    const [xa, xb, y] = [kb.buffer('a', dtype, 'read'), kb.buffer('b', dtype, 'read'), kb.buffer('y', dtype, 'write')];
+    kb.loop('i', i32(0), kb.uniform('n'), 'grid.x', (i) => kb.emit(store(y, i, binary('pow', load(xa, i), load(xb, i)))));
+    const kernel = kb.finish();
+    const got = runWasm(loadKernels([kernel]), kernel, { a, b, y: new Arr(pairs.length) }, { n: pairs.length }).y as Float32Array | Float64Array;
+    pairs.forEach(([x, e], i) => {
+      const want = round(Math.pow(x, e));
+      // Integer results are exact; reciprocals (negative exponents) within an ulp.
+      if (e >= 0 || dtype === 'f32' || !Number.isFinite(want)) expect(got[i], `${x}^${e}`).toBe(want);
+      else expect(Math.abs(got[i]! - want), `${x}^${e}`).toBeLessThanOrEqual(Math.abs(want) * 2.3e-16);
+    });
+  });
 });
