@@ -75,3 +75,27 @@ export const WASM_TARGET: TargetDescription = {
   vectorRegisters: 16,
   cacheBytes: 32 * 1024,
 };
+
+/**
+ * WebGPU's guaranteed limits (the WebGPU spec's defaults); the runtime checks the adapter's
+ * own. Subgroups are optional, so schedules must work without them.
+ */
+export const WEBGPU_TARGET: TargetDescription = {
+  name: 'webgpu',
+  vectorLanes: 4,
+  vectorRegisters: 32,
+  cacheBytes: 16 * 1024,
+  maxWorkgroupInvocations: 256,
+  maxWorkgroupStorageBytes: 16 * 1024,
+};
+
+/** sm_80 and newer: 1024 threads per block, 48 KiB of static shared memory, warps of 32. */
+export const CUDA_TARGET: TargetDescription = {
+  name: 'cuda',
+  vectorLanes: 4,
+  vectorRegisters: 64,
+  cacheBytes: 48 * 1024,
+  maxWorkgroupInvocations: 1024,
+  maxWorkgroupStorageBytes: 48 * 1024,
+  subgroupSize: 32,
+};
