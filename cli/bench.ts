@@ -95,7 +95,7 @@ export async function benchModel(modelPath: string, flags: Omit<BenchFlags, 'jso
       model: c.manifest.model,
       target: flags.target,
       threads: model.threads,
-      relaxedSimd: Boolean(c.relaxedWasm),
+      relaxedSimd: model.relaxedSimd,
       dims: Object.fromEntries(c.dims),
       runs: samples.length,
       warmup: flags.warmup,

@@ -1,5 +1,5 @@
 // The manifest of a compiled package (manifest.json): everything a runtime needs to run the
-// module, as plain JSON. The compiler writes it (compiler/package/write-manifest.ts); the
+// module, as plain JSON. The compiler writes it (compiler/package/build-manifest.ts); the
 // runtimes read it and check it with `checkManifest` before trusting a single field.
 //
 // This file ships inside generated packages, so it imports nothing from compiler/.
@@ -127,7 +127,8 @@ export interface ManifestStats {
 export interface Manifest {
   readonly format: typeof MANIFEST_FORMAT;
   readonly version: typeof MANIFEST_VERSION;
-  readonly target: 'wasm';
+  /** 'webgpu': `files.module` is a folder holding one WGSL module per kernel (`NAME.wgsl`). */
+  readonly target: 'wasm' | 'webgpu';
   readonly model: string;
   /** Files of the package, relative to manifest.json. */
   readonly files: {
@@ -135,6 +136,8 @@ export interface Manifest {
     readonly weights: string;
     /** The same kernels printed with relaxed SIMD (fused multiply-add), for engines that validate it. */
     readonly relaxedModule?: string;
+    /** webgpu: the folder of the same kernels with `enable f16`, for adapters with shader-f16. */
+    readonly f16Module?: string;
   };
   readonly dims: readonly ManifestDim[];
   readonly inputs: readonly ManifestTensor[];
@@ -328,12 +331,13 @@ export function checkManifest(json: unknown): Manifest {
   const m: Manifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
-    target: oneOf(root.target, ['wasm'] as const, 'target'),
+    target: oneOf(root.target, ['wasm', 'webgpu'] as const, 'target'),
     model: string(root.model, 'model'),
     files: {
       module: string(files.module, 'files.module'),
       weights: string(files.weights, 'files.weights'),
       ...(files.relaxedModule === undefined ? {} : { relaxedModule: string(files.relaxedModule, 'files.relaxedModule') }),
+      ...(files.f16Module === undefined ? {} : { f16Module: string(files.f16Module, 'files.f16Module') }),
     },
     dims: list(root.dims, 'dims', (d, f) => ({
       name: string(d.name, `${f}.name`),

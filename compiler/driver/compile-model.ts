@@ -15,6 +15,7 @@ import type { Tensor } from '../interpret/tensor.js';
 import { hashSeed, randomTensor } from '../io/random.js';
 import { WASM_TARGET, type Program } from '../kernel/program.js';
 import { lowerProgram } from '../lower/lower-program.js';
+import { checkProgram } from '../kernel/check.js';
 import { buildManifest } from '../package/build-manifest.js';
 import { dimToJson } from '../package/dim-json.js';
 import { packWeights } from '../package/pack-weights.js';
@@ -164,6 +165,9 @@ export function compileWasm(graph: Graph, options: CompileWasmOptions = {}): Was
   const notes: string[] = [];
   const { env, fixed } = bindDims(graph, options.dims ?? {}, notes);
   const program = lowerProgram(specializeDims(graph, fixed), WASM_TARGET);
+  // A program the Kernel IR checker rejects is a lowering bug: stop here, not in the module.
+  const problems = checkProgram(program);
+  if (problems.length) throw new Error(`lowering produced an invalid program:\n  ${problems.slice(0, 10).join('\n  ')}`);
   checkShapes(program, env);
   const plan = planMemory(program, { hint: env });
   checkMemoryLimit(program, plan, env);

@@ -1,7 +1,7 @@
 // The Kernel IR verifier: `checkKernel` lists everything wrong with a kernel (empty = valid),
 // `checkProgram` does the same for a whole Program (bindings, dtypes, uniforms, grid, the
-// order values are written and read). Lowering runs them in tests and under `--verify`; the
-// Kernel IR interpreter refuses a kernel they reject.
+// order values are written and read). `compileWasm` runs `checkProgram` on every program it
+// lowers, and the Kernel IR interpreter refuses a kernel they reject.
 //
 // Rules (ir.ts has the semantics behind them):
 // - names are unique in a kernel; every `var` is a uniform, a loop variable or a `let` in scope,

@@ -21,6 +21,7 @@ import {
 } from '../kernel/builder.js';
 import type { BufferParam, Expr, KType } from '../kernel/ir.js';
 import type { TargetDescription } from '../kernel/program.js';
+import { lowerAttentionGpu } from './gpu/attention.js';
 import { chooseAttentionBlock } from '../schedule/tiles.js';
 import type { AttentionSpec, LoweredKernel, StridedOperand } from './specs.js';
 import { flatIndex, storeConverted, strideDimFromEnd, stridedBase, unflatten } from './strided-index.js';
@@ -81,7 +82,7 @@ function contiguous(op: StridedOperand): boolean {
 }
 
 export function lowerAttention(spec: AttentionSpec, target: TargetDescription): LoweredKernel {
-  if (target.name !== 'wasm') throw new Error(`lowerAttention: no schedule for target '${target.name}' yet`);
+  if (target.name !== 'wasm') return lowerAttentionGpu(spec, target);
   const dvConst = constValue(spec.dv);
   // The accumulator is a private array, whose size is fixed when the kernel is built.
   if (dvConst === undefined) throw new Error('lowerAttention: the value head dim must be a constant');

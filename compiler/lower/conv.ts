@@ -13,6 +13,7 @@ import { ceilDivDim, constDim, constValue, divDim, mulDim, type Dim } from '../i
 import { KernelBuilder, add, and, cast, div, f32, fma, ge, i32, load, lt, min, mul, sub } from '../kernel/builder.js';
 import type { Expr } from '../kernel/ir.js';
 import type { TargetDescription } from '../kernel/program.js';
+import { lowerConvGpu } from './gpu/conv.js';
 import { chooseScalarTile } from '../schedule/tiles.js';
 import { canLowerConvRows, lowerConvRows } from './conv-rows.js';
 import type { ConvSpec, LoweredKernel } from './specs.js';
@@ -32,7 +33,7 @@ interface TilePosition {
 }
 
 export function lowerConv(spec: ConvSpec, target: TargetDescription): LoweredKernel {
-  if (target.name !== 'wasm') throw new Error(`lowerConv: no schedule for target '${target.name}' yet`);
+  if (target.name !== 'wasm') return lowerConvGpu(spec, target);
   if (canLowerConvRows(spec, target)) return lowerConvRows(spec, target);
   const spatial = spec.xShape.length - 2;
   const { strides, pads, dilations, group } = spec.attrs;

@@ -25,7 +25,7 @@ function sameShape(a: readonly Dim[], b: readonly Dim[]): boolean {
 }
 
 /** Whether every node reads its operands at its own index (no broadcast, no view): then a flat index serves all. */
-function isFlat(g: GroupLowering): boolean {
+export function isFlat(g: GroupLowering): boolean {
   const root = g.group.root;
   return g.group.nodes.every((n) =>
     FLAT_OPS.has(n.op) && sameShape(n.shape, root.shape) && n.src.every((s) => sameShape(s.shape, root.shape) || s.shape.length === 0));
@@ -38,7 +38,7 @@ function isFlat(g: GroupLowering): boolean {
  */
 export function emitElementLoops(
   kb: KernelBuilder, uniforms: UniformDims, shape: readonly Dim[], flatten: boolean, allowVector: boolean,
-  element: (index: Index, outFlat: Expr, lanes: 1 | 4, vectorVar: string | undefined) => void,
+  element: ElementBody,
 ): Dim[] {
   const rowShape = flatten || shape.length === 0 ? [] : shape.slice(0, -1);
   const width: Dim = flatten ? product(shape) : shape.length === 0 ? constDim(1) : shape[shape.length - 1]!;
@@ -82,17 +82,32 @@ export function emitElementLoops(
   return [gridDim];
 }
 
-export function lowerElementwise(g: GroupLowering): LoweredKernel {
+/**
+ * What a loop structure does per element (or per 4 consecutive elements along `vectorVar`):
+ * `index` is the element's index in the root's shape, `outFlat` its flat output index.
+ */
+export type ElementBody = (index: Index, outFlat: Expr, lanes: 1 | 4, vectorVar: string | undefined) => void;
+
+/** Whether an elementwise group may be computed with f32x4 vectors (its code may still refuse: NotVectorizable). */
+export function canVectorizeElementwise(g: GroupLowering): boolean {
+  return g.target.vectorLanes >= 4 && computeType(g.group.root) === 'f32' && g.out.dtype === 'f32';
+}
+
+/** The body shared by the CPU and GPU loop structures: the root's fused value stored at its output index. */
+export function elementwiseBody(g: GroupLowering, kb: KernelBuilder, uniforms: UniformDims): ElementBody {
   const root: Node = g.group.root;
-  const kb = new KernelBuilder(g.name, sources(g.group));
-  const uniforms: UniformDims = new Map();
   const out = kb.buffer(g.out.value, g.out.dtype, 'write');
   const t = computeType(root);
-  const allowVector = g.target.vectorLanes >= 4 && t === 'f32' && g.out.dtype === 'f32';
-  const grid = emitElementLoops(kb, uniforms, root.shape, isFlat(g), allowVector, (index, outFlat, lanes, vectorVar) => {
+  return (index, outFlat, lanes, vectorVar) => {
     const ctx = fusedContext(g, kb, uniforms, lanes, vectorVar);
     kb.emit(store(out, outFlat, cast(emitValue(ctx, root, index), lanes === 1 ? t : `${t}x4` as never)));
-  });
+  };
+}
+
+export function lowerElementwise(g: GroupLowering): LoweredKernel {
+  const kb = new KernelBuilder(g.name, sources(g.group));
+  const uniforms: UniformDims = new Map();
+  const grid = emitElementLoops(kb, uniforms, g.group.root.shape, isFlat(g), canVectorizeElementwise(g), elementwiseBody(g, kb, uniforms));
   const kernel = kb.finish();
   return { kernel, buffers: bufferRecord(kernel), uniforms: uniformRecord(uniforms), grid };
 }

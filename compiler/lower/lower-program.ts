@@ -19,6 +19,11 @@ import { lowerMatmul } from './matmul.js';
 import { lowerNorm } from './norm.js';
 import { lowerReduction } from './reduction.js';
 import type { LoweredKernel } from './specs.js';
+import { adaptToGpu } from './gpu/adapter.js';
+import { isGpuTarget } from './gpu/grid.js';
+import { lowerElementwiseGpu } from './gpu/elementwise.js';
+import { lowerNormGpu } from './gpu/norm.js';
+import { lowerReductionGpu } from './gpu/reduction.js';
 
 const NORM_OPS = new Set(['softmax', 'log_softmax', 'layer_norm', 'rms_norm']);
 
@@ -75,7 +80,9 @@ export function lowerProgram(graph: Graph, target: TargetDescription): Program {
   const kernels: Kernel[] = [];
   const dispatches: Dispatch[] = [];
   const diagnostics: Diagnostic[] = [];
-  const add = (lk: LoweredKernel): void => {
+  const add = (lowered: LoweredKernel): void => {
+    // GPU targets: a lowering without a GPU schedule of its own goes through the generic adapter.
+    const lk = isGpuTarget(target) ? adaptToGpu(lowered) : lowered;
     kernels.push(lk.kernel);
     dispatches.push({ kernel: lk.kernel.name, buffers: lk.buffers, uniforms: lk.uniforms, grid: lk.grid });
   };
@@ -100,7 +107,7 @@ export function lowerProgram(graph: Graph, target: TargetDescription): Program {
   for (const c of copies) {
     const group: KernelGroup = { kind: 'elementwise', nodes: [], root: c.from, inputs: [c.from], name: 'copy' };
     const g: GroupLowering = { group, name: uniqueName(`copy_${c.value.name.replace(/[^A-Za-z0-9_]/g, '_')}`), target, valueOf: ref, out: { value: c.value.id, dtype: c.value.dtype } };
-    add(lowerElementwise(g));
+    add(isGpuTarget(target) ? lowerElementwiseGpu(g) : lowerElementwise(g));
   }
   if (diagnostics.length) throw new DiagnosticError(diagnostics);
   return {
@@ -119,8 +126,9 @@ function lowerGroup(g: GroupLowering, isMat: (n: Node) => boolean, newTemp: NewT
   const anchor = g.group.anchor;
   switch (g.group.kind) {
     case 'elementwise':
-      return [lowerElementwise(g)];
+      return [isGpuTarget(g.target) ? lowerElementwiseGpu(g) : lowerElementwise(g)];
     case 'reduction':
+      if (isGpuTarget(g.target)) return [NORM_OPS.has(anchor!.op) ? lowerNormGpu(g) : lowerReductionGpu(g)];
       return [NORM_OPS.has(anchor!.op) ? lowerNorm(g) : lowerReduction(g)];
     case 'matmul':
       return [lowerMatmul(matmulSpec(g, isMat), g.target)];

@@ -21,6 +21,7 @@ import {
 } from '../kernel/builder.js';
 import type { BufferParam, Expr } from '../kernel/ir.js';
 import type { TargetDescription } from '../kernel/program.js';
+import { lowerMatmulGpu } from './gpu/matmul.js';
 import { chooseDotTile, chooseMatmulTile, chooseScalarTile } from '../schedule/tiles.js';
 import type { LoweredKernel, MatmulSpec } from './specs.js';
 import { flatIndex, storeConverted, strideDimFromEnd, stridedBase, unflatten } from './strided-index.js';
@@ -70,7 +71,7 @@ interface TileLine {
 }
 
 export function lowerMatmul(spec: MatmulSpec, target: TargetDescription): LoweredKernel {
-  if (target.name !== 'wasm') throw new Error(`lowerMatmul: no schedule for target '${target.name}' yet`);
+  if (target.name !== 'wasm') return lowerMatmulGpu(spec, target);
   const kb = new KernelBuilder(spec.name, spec.sources);
   const uniforms: UniformDims = new Map();
   const A = kb.buffer(spec.a.value, spec.a.dtype, 'read');

@@ -61,6 +61,8 @@ export interface Model {
   readonly threads: number;
   /** Whether the memory is shared (false in a browser page that is not cross-origin isolated). */
   readonly sharedMemory: boolean;
+  /** Whether the relaxed-SIMD module runs (given, and validated by this engine). */
+  readonly relaxedSimd: boolean;
   /** Bytes of linear memory now (it grows when dims grow). */
   readonly memoryBytes: number;
   /** Runs the model once. Inputs are checked against the manifest; state persists between runs. */
@@ -110,7 +112,7 @@ export async function createModel(options: LoadOptions, host: Host): Promise<Mod
 
   const shared = host.canShareMemory;
   if (!shared) warnSingleThreadedOnce();
-  const module = await compileModule(options, shared);
+  const { module, relaxed } = await compileModule(options, shared);
 
   const weights = toBytes(options.weights);
   if (weights.byteLength < manifest.regions.weights) {
@@ -133,22 +135,23 @@ export async function createModel(options: LoadOptions, host: Host): Promise<Mod
     pool = started.pool;
     if (started.failure) console.warn(`sluice: worker threads could not start (${started.failure}); running on one thread.`);
   }
-  return new WasmModel(manifest, memory, kernels, pool, shared, options.parallelMinBytes ?? PARALLEL_MIN_BYTES);
+  return new WasmModel(manifest, memory, kernels, pool, shared, relaxed, options.parallelMinBytes ?? PARALLEL_MIN_BYTES);
 }
 
-async function compileModule(options: LoadOptions, shared: boolean): Promise<WasmModule> {
+async function compileModule(options: LoadOptions, shared: boolean): Promise<{ module: WasmModule; relaxed: boolean }> {
   const api = wasmApi();
   if (isWasmModule(options.wasm)) {
     if (!shared) throw new Error('sluice runtime: without shared memory the runtime must adapt the module: pass its bytes, not a WebAssembly.Module');
-    return options.wasm;
+    return { module: options.wasm, relaxed: false };
   }
   let bytes = toBytes(options.wasm as Bytes);
+  let relaxed = false;
   if (options.relaxedWasm) {
-    const relaxed = toBytes(options.relaxedWasm);
-    if (api.validate(relaxed)) bytes = relaxed;
+    const candidate = toBytes(options.relaxedWasm);
+    if (api.validate(candidate)) [bytes, relaxed] = [candidate, true];
   }
   if (!shared) bytes = unshareMemoryImport(bytes);
-  return api.compile(bytes);
+  return { module: await api.compile(bytes), relaxed };
 }
 
 class WasmModel implements Model {
@@ -163,6 +166,7 @@ class WasmModel implements Model {
     private readonly kernels: readonly KernelFunction[],
     private readonly pool: ThreadPool | undefined,
     readonly sharedMemory: boolean,
+    readonly relaxedSimd: boolean,
     private readonly parallelMinBytes: number,
   ) {}
 

@@ -129,8 +129,8 @@ describe('wasm math library', () => {
     for (let base = -12; base <= 12; base++) for (let e = -6; e <= 9; e++) pairs.push([base, e]);
     const Arr = dtype === 'f32' ? Float32Array : Float64Array;
     const round = dtype === 'f32' ? Math.fround : (v: number) => v;
-    const a = Arr.from(pairs, (p) => p[0]);
-    const b = Arr.from(pairs, (p) => p[1]);
+    const a = new Arr(pairs.map((p) => p[0]));
+    const b = new Arr(pairs.map((p) => p[1]));
     const kb = new KernelBuilder(`pow_int_${dtype}`, []);
     const [xa, xb, y] = [kb.buffer('a', dtype, 'read'), kb.buffer('b', dtype, 'read'), kb.buffer('y', dtype, 'write')];
     kb.loop('i', i32(0), kb.uniform('n'), 'grid.x', (i) => kb.emit(store(y, i, binary('pow', load(xa, i), load(xb, i)))));

@@ -1,0 +1,103 @@
+// Row-parallel GPU structure for reductions and norms: each row (an output element's reduced
+// elements, or a norm's row) is taken by threadsPerRow threads (thread.x) that stride over it,
+// and a workgroup holds rowsPerGroup rows (thread.y) — one row per workgroup for long rows,
+// several for short ones. Partial results meet in a `workgroup` array through a tree
+// reduction with a barrier per level (no subgroup operations in the IR yet).
+//
+// Barriers must be reached by every thread, so no thread leaves early: a thread of a row
+// past the end works on the last row (valid reads) and only its stores are guarded.
+
+import { ceilDivDim, constValue, type Dim } from '../../ir/dim.js';
+import { add, arrayLoad, i32, lt, min, mul, sub, type KernelBuilder } from '../../kernel/builder.js';
+import type { Expr, ScalarType } from '../../kernel/ir.js';
+import type { TargetDescription } from '../../kernel/program.js';
+import { dimExpr, type UniformDims } from '../uniforms.js';
+import { workgroupGrid } from './grid.js';
+
+/** Threads of a row-parallel workgroup (WebGPU's guaranteed maximum). */
+export const ROW_GROUP_THREADS = 256;
+
+export interface RowLayout {
+  /** Threads sharing one row: a power of two. */
+  readonly threadsPerRow: number;
+  readonly rowsPerGroup: number;
+}
+
+/** Enough threads to cover a short row (rounded up to a power of two), the whole workgroup for a long or symbolic one. */
+export function chooseRowLayout(target: TargetDescription, rowLength: Dim): RowLayout {
+  const threads = Math.min(ROW_GROUP_THREADS, target.maxWorkgroupInvocations ?? ROW_GROUP_THREADS);
+  const L = constValue(rowLength);
+  const perRow = L === undefined ? threads : Math.min(threads, 2 ** Math.ceil(Math.log2(Math.max(1, L))));
+  return { threadsPerRow: perRow, rowsPerGroup: threads / perRow };
+}
+
+/** What the code of one thread of a row group sees. */
+export interface RowThread {
+  readonly layout: RowLayout;
+  /** The row this thread works on (clamped to the last row: always valid to read). */
+  readonly row: Expr;
+  /** Whether the row is a real one (stores only where this holds). */
+  readonly valid: Expr;
+  /** The thread's index within its row (thread.x). */
+  readonly lane: Expr;
+  /** This thread's slot in the workgroup arrays. */
+  readonly slot: Expr;
+  /** The slot of the row's first thread. */
+  readonly rowSlot: Expr;
+  /** The workgroup arrays declared for this kernel, in the order asked for. */
+  readonly arrays: readonly { readonly name: string; readonly type: ScalarType }[];
+}
+
+/**
+ * Emits the grid, the workgroup arrays (one slot per thread each) and the thread nest for
+ * `rows` rows, and calls `body` once, inside the nest. Returns the dispatch grid.
+ */
+export function emitRowGroups(
+  kb: KernelBuilder, uniforms: UniformDims, rows: Dim, layout: RowLayout,
+  arrayTypes: readonly ScalarType[], body: (t: RowThread) => void,
+): Dim[] {
+  const { threadsPerRow: P, rowsPerGroup: R } = layout;
+  kb.workgroupSize = [P, R, 1];
+  return workgroupGrid(kb, uniforms, ceilDivDim(rows, R), (wg) => {
+    const arrays = arrayTypes.map((type) => ({ name: kb.array('partial', type, P * R, 'workgroup'), type }));
+    const inRows = (ty: Expr): void => {
+      kb.loop('tx', i32(0), i32(P), 'thread.x', (tx) => {
+        const rowsN = dimExpr(rows, kb, uniforms);
+        const raw = kb.let('row', add(mul(wg, i32(R)), ty));
+        const valid = kb.let('valid', lt(raw, rowsN));
+        const row = R === 1 ? raw : kb.let('row_c', min(raw, sub(rowsN, i32(1))));
+        const rowSlot = mul(ty, i32(P));
+        body({ layout, row, valid, lane: tx, slot: add(rowSlot, tx), rowSlot, arrays });
+      });
+    };
+    if (R === 1) inRows(i32(0));
+    else kb.loop('ty', i32(0), i32(R), 'thread.y', inRows);
+  });
+}
+
+/**
+ * Combines every thread's `values` across its row: each value goes to its workgroup array,
+ * then log2(threadsPerRow) levels each fold the upper half onto the lower. Every thread gets
+ * the row's result (read back after a barrier; a last barrier lets the arrays be reused).
+ */
+export function treeReduce(
+  kb: KernelBuilder, t: RowThread, values: readonly Expr[],
+  combine: (mine: readonly Expr[], other: readonly Expr[]) => readonly Expr[],
+): Expr[] {
+  const arrays = t.arrays.slice(0, values.length);
+  if (arrays.length !== values.length) throw new Error('treeReduce: fewer workgroup arrays than values');
+  arrays.forEach((a, i) => kb.emit({ kind: 'array_store', array: a.name, index: t.slot, value: values[i]! }));
+  kb.emit({ kind: 'barrier' });
+  for (let s = t.layout.threadsPerRow / 2; s >= 1; s /= 2) {
+    kb.when(lt(t.lane, i32(s)), () => {
+      const mine = arrays.map((a) => kb.let('mine', arrayLoad(a.name, a.type, t.slot)));
+      const other = arrays.map((a) => kb.let('other', arrayLoad(a.name, a.type, add(t.slot, i32(s)))));
+      const combined = combine(mine, other);
+      arrays.forEach((a, i) => kb.emit({ kind: 'array_store', array: a.name, index: t.slot, value: combined[i]! }));
+    });
+    kb.emit({ kind: 'barrier' });
+  }
+  const result = arrays.map((a) => kb.let('reduced', arrayLoad(a.name, a.type, t.rowSlot)));
+  kb.emit({ kind: 'barrier' });
+  return result;
+}
