@@ -65,6 +65,11 @@ export function evalDimJson(d: DimJson, env: DimEnv): number {
   return v;
 }
 
+/** The value of a dim expression that may be negative or fractional (constraints compare it with 0). */
+export function evalDimJsonSigned(d: DimJson, env: DimEnv): number {
+  return snap(evalRaw(d, env)) + 0;
+}
+
 /** The values of a shape's dims. */
 export function evalShapeJson(shape: readonly DimJson[], env: DimEnv): number[] {
   return shape.map((d) => evalDimJson(d, env));

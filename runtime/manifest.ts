@@ -113,6 +113,13 @@ export interface ManifestDimBinding {
   readonly axis: number;
 }
 
+/** A condition on the dims (compiler/kernel/program.ts ShapeConstraint): when `when` > 0, each of `atLeastZero` is ≥ 0. */
+export interface ManifestConstraint {
+  readonly what: string;
+  readonly when: DimJson;
+  readonly atLeastZero: readonly DimJson[];
+}
+
 export interface ManifestStats {
   /** At `dims` (the defaults, else the values the compile was given or demo values). */
   readonly arenaBytes: number;
@@ -128,7 +135,7 @@ export interface Manifest {
   readonly format: typeof MANIFEST_FORMAT;
   readonly version: typeof MANIFEST_VERSION;
   /** 'webgpu': `files.module` is a folder holding one WGSL module per kernel (`NAME.wgsl`). */
-  readonly target: 'wasm' | 'webgpu';
+  readonly target: 'wasm' | 'webgpu' | 'cuda';
   readonly model: string;
   /** Files of the package, relative to manifest.json. */
   readonly files: {
@@ -152,6 +159,8 @@ export interface Manifest {
   readonly kernels: readonly ManifestKernel[];
   readonly dispatches: readonly ManifestDispatch[];
   readonly dimBindings: readonly ManifestDimBinding[];
+  /** Conditions on the dims a run must meet (absent: none). */
+  readonly constraints?: readonly ManifestConstraint[];
   readonly stats: ManifestStats;
 }
 
@@ -331,7 +340,7 @@ export function checkManifest(json: unknown): Manifest {
   const m: Manifest = {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
-    target: oneOf(root.target, ['wasm', 'webgpu'] as const, 'target'),
+    target: oneOf(root.target, ['wasm', 'webgpu', 'cuda'] as const, 'target'),
     model: string(root.model, 'model'),
     files: {
       module: string(files.module, 'files.module'),
@@ -359,6 +368,13 @@ export function checkManifest(json: unknown): Manifest {
     dimBindings: list(root.dimBindings, 'dimBindings', (b, f) => ({
       symbol: string(b.symbol, `${f}.symbol`), input: string(b.input, `${f}.input`), axis: count(b.axis, `${f}.axis`),
     })),
+    ...(root.constraints === undefined ? {} : {
+      constraints: list(root.constraints, 'constraints', (c, f) => ({
+        what: string(c.what, `${f}.what`),
+        when: checkDimJson(c.when, `${f}.when`),
+        atLeastZero: (Array.isArray(c.atLeastZero) ? c.atLeastZero : [] as Json[]).map((d, j) => checkDimJson(d, `${f}.atLeastZero[${j}]`)),
+      })),
+    }),
     stats: stats(object(root.stats, 'stats'), 'stats'),
   };
   checkReferences(m);

@@ -9,7 +9,8 @@
 // default, or the demo value 16, said in `notes`) to report the memory at.
 
 import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/diagnostic.js';
-import { evalDim, BadDimValueError, type Dim } from '../ir/dim.js';
+import { evalDim, evalDimExact, BadDimValueError, type Dim } from '../ir/dim.js';
+import { brokenConstraint } from '../lower/constraints.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../interpret/tensor.js';
 import { hashSeed, randomTensor } from '../io/random.js';
@@ -26,7 +27,7 @@ import { checkManifest, type Manifest } from '../../runtime/manifest.js';
 import { DEMO_DIM_VALUE, initScale } from './run-model.js';
 
 /** Targets `compile` can write a package for. */
-export const PACKAGE_TARGETS = ['wasm'] as const;
+export const PACKAGE_TARGETS = ['wasm', 'webgpu'] as const;
 export type PackageTarget = (typeof PACKAGE_TARGETS)[number];
 
 /** Bytes a wasm32 memory can hold (65536 pages of 64 KiB). */
@@ -80,7 +81,7 @@ function symbolsBoundByInputs(graph: Graph): Set<string> {
  * fixed in the package: those given, those in a weight's shape, and those no input's shape
  * binds (nothing at run time could give them a value).
  */
-function bindDims(graph: Graph, explicit: Readonly<Record<string, number>>, notes: string[]) {
+export function bindDims(graph: Graph, explicit: Readonly<Record<string, number>>, notes: string[]) {
   const declared = graph.dims.map((d) => d.name);
   const problems: Diagnostic[] = [];
   for (const name of Object.keys(explicit)) {
@@ -106,7 +107,7 @@ function bindDims(graph: Graph, explicit: Readonly<Record<string, number>>, note
   return { env, fixed };
 }
 
-function paramTensors(graph: Graph, program: Program, options: CompileWasmOptions, notes: string[]): Map<string, Tensor> {
+export function paramTensors(graph: Graph, program: Program, options: CompileWasmOptions, notes: string[]): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   const random: string[] = [];
   const seed = options.seed ?? 0;
@@ -133,7 +134,7 @@ function describeDims(env: ReadonlyMap<string, number>): string {
 }
 
 /** Every shape must be whole sizes at the bound dims (`D/H` with H not dividing D is not). */
-function checkShapes(program: Program, env: ReadonlyMap<string, number>): void {
+export function checkShapes(program: Program, env: ReadonlyMap<string, number>): void {
   const problems: Diagnostic[] = [];
   for (const v of program.values) {
     for (const d of v.shape) {
@@ -146,6 +147,8 @@ function checkShapes(program: Program, env: ReadonlyMap<string, number>): void {
       }
     }
   }
+  const broken = brokenConstraint(program.constraints ?? [], (d) => evalDimExact(d, env));
+  if (broken) problems.push(diag('dimsBreakShape', undefined, broken, describeDims(env)));
   if (problems.length) throw new DiagnosticError(problems);
 }
 

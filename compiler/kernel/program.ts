@@ -42,6 +42,19 @@ export interface Dispatch {
   readonly grid: readonly Dim[];
 }
 
+/**
+ * A condition on the symbols that the graph's shapes assume but the kernels, reading views as
+ * index arithmetic, cannot check themselves (a slice must stay inside its tensor): when `when`
+ * evaluates above 0, every `atLeastZero` must evaluate to 0 or more. Runtimes check these once
+ * the dims are bound, so a size the model cannot take is an error, not an out-of-bounds read.
+ */
+export interface ShapeConstraint {
+  /** What is constrained, for the message: "slice '/Slice_3' on axis 2 (start 0, step 1, count sequence, size 32)". */
+  readonly what: string;
+  readonly when: Dim;
+  readonly atLeastZero: readonly Dim[];
+}
+
 export interface Program {
   readonly name: string;
   /** The model's symbols, bound per call from input shapes or `--dim`. */
@@ -52,6 +65,8 @@ export interface Program {
   /** Graph inputs and outputs in declaration order, by value id. */
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
+  /** Conditions on the dims the runtime checks before a run (empty when the shapes need none). */
+  readonly constraints?: readonly ShapeConstraint[];
 }
 
 /** A description of the machine a schedule is made for; the cost model reads it. */

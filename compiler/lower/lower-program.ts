@@ -2,6 +2,7 @@
 // kernel and one dispatch; materialised nodes become values (inputs, weights, temporaries,
 // outputs). An op with no lowering yet is reported (SL4001) rather than guessed at.
 
+import { shapeConstraints } from './constraints.js';
 import { DiagnosticError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
@@ -118,6 +119,7 @@ export function lowerProgram(graph: Graph, target: TargetDescription): Program {
     dispatches,
     inputs: graph.inputs.map((i) => valueOfNode.get(i)!.id),
     outputs: outputIds,
+    constraints: shapeConstraints(graph),
   };
 }
 

@@ -11,6 +11,8 @@ import {
 import { dimToJson } from './dim-json.js';
 
 export const PACKAGE_FILES = { module: 'model.wasm', weights: 'weights.bin', relaxedModule: 'model.relaxed.wasm' } as const;
+/** A webgpu package: one WGSL module per kernel in each folder (`wgsl/NAME.wgsl`). */
+export const WEBGPU_PACKAGE_FILES = { module: 'wgsl', weights: 'weights.bin', f16Module: 'wgsl-f16' } as const;
 
 export interface BuildManifestOptions {
   readonly program: Program;
@@ -23,6 +25,10 @@ export interface BuildManifestOptions {
   readonly scratchBytes?: ReadonlyMap<string, number>;
   /** Whether the package also holds the relaxed-SIMD module. */
   readonly relaxedModule?: boolean;
+  /** The package's target (default wasm). */
+  readonly target?: 'wasm' | 'webgpu';
+  /** webgpu: whether the package also holds the f16 variant of the kernels. */
+  readonly f16Module?: boolean;
 }
 
 function manifestDType(v: Pick<ProgramValue, 'dtype'>, what: string): ManifestDType {
@@ -60,13 +66,19 @@ export function buildManifest(o: BuildManifestOptions): Manifest {
   return {
     format: MANIFEST_FORMAT,
     version: MANIFEST_VERSION,
-    target: 'wasm',
+    target: o.target ?? 'wasm',
     model: program.name,
-    files: {
-      module: PACKAGE_FILES.module,
-      weights: PACKAGE_FILES.weights,
-      ...(o.relaxedModule ? { relaxedModule: PACKAGE_FILES.relaxedModule } : {}),
-    },
+    files: o.target === 'webgpu'
+      ? {
+        module: WEBGPU_PACKAGE_FILES.module,
+        weights: WEBGPU_PACKAGE_FILES.weights,
+        ...(o.f16Module ? { f16Module: WEBGPU_PACKAGE_FILES.f16Module } : {}),
+      }
+      : {
+        module: PACKAGE_FILES.module,
+        weights: PACKAGE_FILES.weights,
+        ...(o.relaxedModule ? { relaxedModule: PACKAGE_FILES.relaxedModule } : {}),
+      },
     dims: program.dims.map((d) => (d.defaultValue === undefined ? { name: d.name } : { name: d.name, default: d.defaultValue })),
     inputs: program.inputs.map(tensor),
     outputs: program.outputs.map(tensor),
@@ -114,6 +126,9 @@ export function buildManifest(o: BuildManifestOptions): Manifest {
       grid: d.grid.map(dimToJson),
     })),
     dimBindings,
+    ...(program.constraints?.length ? {
+      constraints: program.constraints.map((c) => ({ what: c.what, when: dimToJson(c.when), atLeastZero: c.atLeastZero.map(dimToJson) })),
+    } : {}),
     stats: {
       arenaBytes: at(plan.regionBytes.arena),
       weightsBytes: at(plan.regionBytes.weights),

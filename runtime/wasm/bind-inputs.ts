@@ -2,7 +2,7 @@
 // shapes. Every mistake is an InputError whose message names the input (or the dimension)
 // and says what was expected and what was given.
 
-import { DimEvalError, evalDimJson } from '../dim-eval.js';
+import { DimEvalError, evalDimJson, evalDimJsonSigned } from '../dim-eval.js';
 import type { DimJson, Manifest, ManifestTensor } from '../manifest.js';
 import { acceptedArrays, acceptsArray, isTensorData, type TensorData } from './tensor-data.js';
 
@@ -216,6 +216,14 @@ export function bindInputs(manifest: Manifest, inputs: Readonly<Record<string, u
     if (!binder.values.has(d.name)) {
       // Sizes of state, temporaries or outputs may use it; refuse before any of them is evaluated.
       throw new InputError(`dimension ${d.name} is not bound: no input shape fixes it and it has no default; pass it in the dims option`);
+    }
+  }
+  for (const c of manifest.constraints ?? []) {
+    // A slice read as index arithmetic cannot check its own range: a size it cannot take is refused here.
+    if (evalDimJsonSigned(c.when, binder.values) <= 0) continue;
+    if (c.atLeastZero.some((d) => evalDimJsonSigned(d, binder.values) < 0)) {
+      const dims = [...binder.values].map(([k, v]) => `${k}=${v}`).join(', ');
+      throw new InputError(`the model cannot take ${dims}: ${c.what} leaves its tensor`);
     }
   }
   return { dims: binder.values, inputs: bound };
