@@ -15,6 +15,8 @@ import { graphPasses, passNames, runPasses, type PassTiming } from './compiler/p
 import type { Tensor } from './compiler/interpret/tensor.js';
 import { compileWasm, PACKAGE_TARGETS, type CompileWasmOptions, type PackageTarget, type WasmCompilation } from './compiler/driver/compile-model.js';
 import { writePackage, type WrittenPackage } from './compiler/package/write-package.js';
+import { compileCuda, type CudaArch, type CudaCompilation } from './compiler/driver/compile-cuda.js';
+import { writeCudaPackage } from './compiler/package/write-cuda-package.js';
 
 export interface CompileOptions extends CompileWasmOptions {
   /**
@@ -30,6 +32,8 @@ export interface CompileOptions extends CompileWasmOptions {
   readonly stopAfter?: string;
   /** Verify the IR after every pass. */
   readonly verify?: boolean;
+  /** For `cuda`: the GPU architecture the package's build files default to (sm_80 unless given). */
+  readonly arch?: CudaArch;
   /**
    * Values for graph inputs, for an ONNX model that needs them when it is imported (a Reshape
    * shape fed as an input): the model is then specialised to them (`frozen`, and a warning).
@@ -48,6 +52,8 @@ export interface CompiledModel {
   readonly warnings: readonly Diagnostic[];
   /** For `wasm`: the program, memory plan, module, weights and manifest, in memory. */
   readonly wasm?: WasmCompilation;
+  /** For `cuda`: the program, kernels.cu, host code, build files, weights and manifest, in memory. */
+  readonly cuda?: CudaCompilation;
   /** For `wasm` with `out`: the package written. */
   readonly package?: WrittenPackage;
 }
@@ -71,6 +77,11 @@ export function compile(model: string | Graph, options: CompileOptions = {}): Co
   const frozen = new Map(loaded.frozen.map((name) => [name, values.get(name)!]));
   const base = { kind: 'compiled-model', target, graph: out, timings, frozen, warnings: loaded.warnings } as const;
   if (!isPackageTarget(target) || options.stopAfter !== undefined) return base;
+  if (target === 'cuda') {
+    const cuda = compileCuda(out, options);
+    const written = options.out === undefined ? undefined : writeCudaPackage(cuda, options.out);
+    return { ...base, cuda, ...(written ? { package: written } : {}) };
+  }
   const wasm = compileWasm(out, options);
   const pkg = options.out === undefined ? undefined : writePackage(wasm, options.out, { name: options.packageName });
   return { ...base, wasm, ...(pkg ? { package: pkg } : {}) };

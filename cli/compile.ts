@@ -1,5 +1,5 @@
-// `sluice compile MODEL --target wasm --out DIR`: compiles a model into a self-contained npm
-// package (compiler/package/write-package.ts) and reports its memory and size.
+// `sluice compile MODEL --target wasm|cuda --out DIR`: compiles a model into a package (an npm package for wasm,
+// CUDA sources with a C API and build files for cuda; compiler/package/) and reports its memory and size.
 
 import type { Command } from 'commander';
 import { compile } from '../index.js';
@@ -7,6 +7,7 @@ import { readBytes } from '../compiler/io/files.js';
 import { readSafetensors } from '../compiler/io/safetensors.js';
 import { diagnosticToJson, formatDiagnostic } from '../compiler/diagnostics/diagnostic.js';
 import { PACKAGE_TARGETS, type PackageTarget } from '../compiler/driver/compile-model.js';
+import { CUDA_ARCHS, type CudaArch } from '../compiler/driver/compile-cuda.js';
 import { collectPair, parseChoice, parseDimValue, parseNonNegativeInt } from './options.js';
 
 /** Weights files larger than this are refused before reading. */
@@ -20,6 +21,7 @@ interface CompileFlags {
   seed: number;
   name?: string;
   relaxedSimd?: boolean;
+  arch?: CudaArch;
   json?: boolean;
   quiet?: boolean;
 }
@@ -36,8 +38,9 @@ export function compileCommand(modelPath: string, flags: CompileFlags): number {
     seed: flags.seed,
     packageName: flags.name,
     relaxedSimd: flags.relaxedSimd,
+    arch: flags.arch,
   });
-  const c = compiled.wasm!;
+  const c = compiled.wasm ?? compiled.cuda!;
   const written = compiled.package!;
   const stats = c.manifest.stats;
   const symbolic = c.manifest.dims.map((d) => d.name);
@@ -55,6 +58,7 @@ export function compileCommand(modelPath: string, flags: CompileFlags): number {
       kernels: stats.kernels,
       dispatches: stats.dispatches,
       dims: stats.dims,
+      ...(compiled.cuda ? { arch: compiled.cuda.arch } : {}),
       fixedDims: Object.fromEntries(c.fixedDims),
       symbolicDims: symbolic,
       notes: c.notes,
@@ -77,6 +81,10 @@ export function compileCommand(modelPath: string, flags: CompileFlags): number {
   log(`  weights   ${bytes(stats.weightsBytes)}`);
   log(`  state     ${bytes(stats.stateBytes)}`);
   log(`  dims      ${symbolic.length ? `${symbolic.join(', ')} bound per run from the inputs` : 'all fixed'}${c.fixedDims.size ? `; fixed ${[...c.fixedDims].map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`);
+  if (compiled.cuda) {
+    log(`  package   ${bytes(written.bytes)} in ${written.files.length} files (kernels.cu ${bytes(size('kernels.cu'))}, weights.bin ${bytes(size('weights.bin'))}); build: make (ARCH=${compiled.cuda.arch}) or cmake; make emulated without a GPU`);
+    return 0;
+  }
   log(`  package   ${bytes(written.bytes)} in ${written.files.length} files (model.wasm ${bytes(size('model.wasm'))}, weights.bin ${bytes(size('weights.bin'))}, runtime ${bytes(runtimeBytes)})`);
   return 0;
 }
@@ -85,7 +93,7 @@ export function compileCommand(modelPath: string, flags: CompileFlags): number {
 export function addCompileCommand(program: Command, done: (exitCode: number) => void, setJson: (json: boolean) => void): void {
   program
     .command('compile')
-    .description('compile a model into a self-contained npm package')
+    .description('compile a model into a package: an npm package (wasm) or CUDA sources with a C API and build files (cuda)')
     .argument('<model>', 'a .sluice or .onnx file')
     .option('--target <target>', `what to compile for: ${PACKAGE_TARGETS.join(', ')}`, parseChoice('target', PACKAGE_TARGETS), 'wasm' as PackageTarget)
     .requiredOption('--out <dir>', 'the package folder to write (created; an earlier package there is replaced)')
@@ -93,6 +101,7 @@ export function addCompileCommand(program: Command, done: (exitCode: number) => 
     .option('--weights <file>', 'parameters from a .safetensors file (default: seeded random values, said on stderr)')
     .option('--seed <n>', 'seed for random weights', parseNonNegativeInt('the seed'), 0)
     .option('--name <name>', 'npm package name (default: from the model name)')
+    .option('--arch <arch>', `cuda: the GPU architecture the build files default to: ${CUDA_ARCHS.join(', ')} (default sm_80)`, parseChoice('arch', CUDA_ARCHS))
     .option('--relaxed-simd', 'also ship a relaxed-SIMD (fused multiply-add) module, used where the engine supports it')
     .option('--json', 'print one machine-readable JSON object')
     .option('--quiet', 'no notes on stderr')

@@ -36,7 +36,7 @@ export const MANIFEST_DTYPE_BYTES = {
 } as const;
 export type ManifestDType = keyof typeof MANIFEST_DTYPE_BYTES;
 
-export type ValueRole = 'input' | 'weight' | 'temp' | 'output' | 'state';
+export type ValueRole = 'input' | 'weight' | 'temp' | 'output' | 'state' | 'status';
 export type Region = 'arena' | 'weights' | 'io' | 'state';
 export type BufferAccess = 'read' | 'write' | 'read_write';
 
@@ -120,6 +120,30 @@ export interface ManifestConstraint {
   readonly atLeastZero: readonly DimJson[];
 }
 
+/** i32 words of the status value each error site owns: a flag, then each number as low and high halves. */
+export const STATUS_WORDS_PER_SITE = 5;
+/** Numbers an error site may write for its message. */
+export const STATUS_VALUES_PER_SITE = 2;
+
+/**
+ * A data check in a kernel (compiler/kernel/program.ts ErrorSite). Its message is `message`
+ * with `{vJ}` replaced by the J-th number the kernel wrote and `{dJ}` by `dims[J]` evaluated.
+ */
+export interface ManifestErrorSite {
+  /** The diagnostic code the interpreter gives the same error (2010: gather index out of range). */
+  readonly code: number;
+  readonly node: string;
+  readonly op: string;
+  readonly message: string;
+  readonly dims: readonly DimJson[];
+}
+
+/** The status value (role 'status', i32, zeroed before each run) and the sites that write it. */
+export interface ManifestErrors {
+  readonly status: string;
+  readonly sites: readonly ManifestErrorSite[];
+}
+
 export interface ManifestStats {
   /** At `dims` (the defaults, else the values the compile was given or demo values). */
   readonly arenaBytes: number;
@@ -161,6 +185,8 @@ export interface Manifest {
   readonly dimBindings: readonly ManifestDimBinding[];
   /** Conditions on the dims a run must meet (absent: none). */
   readonly constraints?: readonly ManifestConstraint[];
+  /** Data checks the kernels make (absent: none). */
+  readonly errors?: ManifestErrors;
   readonly stats: ManifestStats;
 }
 
@@ -266,7 +292,7 @@ function state(o: Record<string, Json>, f: string): ManifestState {
   };
 }
 
-const ROLES: readonly ValueRole[] = ['input', 'weight', 'temp', 'output', 'state'];
+const ROLES: readonly ValueRole[] = ['input', 'weight', 'temp', 'output', 'state', 'status'];
 const REGIONS: readonly Region[] = ['arena', 'weights', 'io', 'state'];
 const ACCESS: readonly BufferAccess[] = ['read', 'write', 'read_write'];
 
@@ -307,6 +333,26 @@ function dispatch(o: Record<string, Json>, f: string): ManifestDispatch {
     buffers: record(o.buffers, `${f}.buffers`, string),
     uniforms: record(o.uniforms, `${f}.uniforms`, checkDimJson),
     grid: dims(o.grid, `${f}.grid`),
+  };
+}
+
+function errors(o: Record<string, Json>, f: string): ManifestErrors {
+  return {
+    status: string(o.status, `${f}.status`),
+    sites: list(o.sites, `${f}.sites`, (x, g) => {
+      const site: ManifestErrorSite = {
+        code: count(x.code, `${g}.code`),
+        node: string(x.node, `${g}.node`),
+        op: string(x.op, `${g}.op`),
+        message: string(x.message, `${g}.message`),
+        dims: dims(x.dims, `${g}.dims`),
+      };
+      for (const [, kind, j] of site.message.matchAll(/\{([vd])(\d+)\}/g)) {
+        const limit = kind === 'v' ? STATUS_VALUES_PER_SITE : site.dims.length;
+        if (Number(j) >= limit) throw new ManifestError(`${g}.message`, `{${kind}${j}} refers past the ${kind === 'v' ? 'values a site writes' : 'dims given'}`);
+      }
+      return site;
+    }),
   };
 }
 
@@ -375,6 +421,7 @@ export function checkManifest(json: unknown): Manifest {
         atLeastZero: (Array.isArray(c.atLeastZero) ? c.atLeastZero : [] as Json[]).map((d, j) => checkDimJson(d, `${f}.atLeastZero[${j}]`)),
       })),
     }),
+    ...(root.errors === undefined ? {} : { errors: errors(object(root.errors, 'errors'), 'errors') }),
     stats: stats(object(root.stats, 'stats'), 'stats'),
   };
   checkReferences(m);
@@ -441,6 +488,13 @@ function checkReferences(m: Manifest): void {
     }
     d.grid.forEach((g, j) => checkSymbols(g, `${f}.grid[${j}]`));
   });
+  if (m.errors) {
+    const v = ref(m.errors.status, 'errors.status');
+    if (v.role !== 'status' || v.dtype !== 'i32') throw new ManifestError('errors.status', `value "${v.id}" is a ${v.dtype} ${v.role}, not an i32 status`);
+    const words = m.errors.sites.length * STATUS_WORDS_PER_SITE;
+    if (v.shape.length !== 1 || v.shape[0] !== words) throw new ManifestError('errors.status', `value "${v.id}" must have shape [${words}] for ${m.errors.sites.length} sites`);
+    m.errors.sites.forEach((s, i) => s.dims.forEach((d, j) => checkSymbols(d, `errors.sites[${i}].dims[${j}]`)));
+  }
   m.dimBindings.forEach((b, i) => {
     const f = `dimBindings[${i}]`;
     if (!symbols.has(b.symbol)) throw new ManifestError(`${f}.symbol`, `symbol "${b.symbol}" is not declared in dims`);

@@ -12,9 +12,11 @@ import type { Tensor } from '../interpret/tensor.js';
 import { hashSeed, randomTensor } from '../io/random.js';
 import { compareTensors, type OutputCheck } from './compare.js';
 import { runOnWasm } from './run-wasm.js';
+import { runOnWebGpu } from './run-webgpu.js';
+import { runOnCuda } from './run-cuda.js';
 
 /** Where `run` can evaluate a model: the reference interpreter or the WebAssembly target. */
-export const TARGETS = ['wasm', 'interp'] as const;
+export const TARGETS = ['wasm', 'webgpu', 'cuda', 'interp'] as const;
 export type Target = (typeof TARGETS)[number];
 
 /** The value given to a dim nobody bound, when random inputs need a size. */
@@ -89,6 +91,7 @@ export async function runModel(graph: Graph, given: ReadonlyMap<string, Tensor>,
 
   const dims = explicit as ReadonlyMap<string, number>;
   const result = await evaluate(target, graph, inputs, weights, dims, options);
+  notes.push(...(result.notes ?? []));
   let checks: OutputCheck[] | undefined;
   if (options.check) {
     const reference = interpret(graph, inputs, weights, { dims });
@@ -104,17 +107,21 @@ async function evaluate(
   weights: ReadonlyMap<string, Tensor>,
   dims: ReadonlyMap<string, number>,
   options: RunModelOptions,
-): Promise<{ outputs: Map<string, Tensor>; dims: Map<string, number> }> {
+): Promise<{ outputs: Map<string, Tensor>; dims: Map<string, number>; notes?: readonly string[] }> {
   switch (target) {
     case 'interp': return interpret(graph, inputs, weights, { dims, onProgress: options.onProgress });
-    case 'wasm': {
+    case 'wasm': case 'webgpu': case 'cuda': {
       // Bind every dim (from the inputs, --dim and defaults) the way the interpreter does,
       // then compile for exactly those sizes.
       const { env, diagnostics } = bindDims(graph, inputs, dims);
       if (diagnostics.length) throw new DiagnosticError(diagnostics);
       const all = new Map<string, Tensor>(graph.weights);
       for (const [k, v] of weights) all.set(k, v);
-      const run = await runOnWasm(graph, inputs, all, env, options.threads);
+      if (target === 'cuda') {
+        const run = runOnCuda(graph, inputs, all, env);
+        return { outputs: run.outputs, dims: env, notes: run.notes };
+      }
+      const run = target === 'wasm' ? await runOnWasm(graph, inputs, all, env, options.threads) : await runOnWebGpu(graph, inputs, all, env);
       return { outputs: run.outputs, dims: env };
     }
   }

@@ -4,7 +4,10 @@
 
 import type { Graph } from '../ir/graph.js';
 import { tensor, type Tensor } from '../interpret/tensor.js';
-import { loadModel } from '../../runtime/wasm/index.js';
+import { DataError, loadModel } from '../../runtime/wasm/index.js';
+import { diag, DiagnosticError, type Diagnostic } from '../diagnostics/diagnostic.js';
+import { evalDim } from '../ir/dim.js';
+import type { Program } from '../kernel/program.js';
 import { compileWasm } from './compile-model.js';
 
 export interface WasmRunResult {
@@ -25,7 +28,14 @@ export async function runOnWasm(
   const model = await loadModel({ manifest: compiled.manifest, wasm: compiled.wasm, weights: compiled.weights, ...(threads ? { threads } : {}) });
   try {
     const given = Object.fromEntries([...inputs].map(([name, t]) => [name, { data: t.data, shape: [...t.shape] }]));
-    const out = await model.run(given);
+    let out: Awaited<ReturnType<typeof model.run>>;
+    try {
+      out = await model.run(given);
+    } catch (e) {
+      // Bad data a kernel flagged: the interpreter's diagnostic, at the node's span.
+      if (e instanceof DataError) throw new DiagnosticError([dataDiagnostic(compiled.program, e, dims)]);
+      throw e;
+    }
     const outputs = new Map<string, Tensor>();
     for (const o of graph.outputs) {
       const t = out[o.name]!;
@@ -35,4 +45,12 @@ export async function runOnWasm(
   } finally {
     model.dispose();
   }
+}
+
+/** The diagnostic the interpreter gives for the bad data a kernel flagged. */
+export function dataDiagnostic(program: Program, e: DataError, dims: ReadonlyMap<string, number>): Diagnostic {
+  const site = program.errors?.sites[e.site];
+  if (!site) throw e;
+  const args = site.args.map((a) => (typeof a !== 'object' ? a : 'value' in a ? e.values[a.value]! : evalDim(a.dim, dims)));
+  return diag(site.code, site.span, ...args);
 }

@@ -9,6 +9,8 @@ import type { DType } from '../ir/dtype.js';
 import type { DimDecl } from '../ir/graph.js';
 import type { Tensor } from '../interpret/tensor.js';
 import type { Kernel } from './ir.js';
+import type { Span } from '../diagnostics/diagnostic.js';
+import type { MessageCode } from '../diagnostics/messages.js';
 
 /**
  * Where a value's memory comes from:
@@ -16,9 +18,11 @@ import type { Kernel } from './ir.js';
  * - `weight`: loaded once (a param bound from the weights, or a constant held in the graph);
  * - `temp`: an intermediate, placed in the arena by the memory plan;
  * - `output`: written by a kernel and read back after the call (graph output `name`);
- * - `state`: persists between calls (KV caches), reset on demand.
+ * - `state`: persists between calls (KV caches), reset on demand;
+ * - `status`: the error words kernels write when they meet bad data (a gather index out of
+ *   range): zeroed before each call, read after it (see ErrorSite).
  */
-export type ValueRole = 'input' | 'weight' | 'temp' | 'output' | 'state';
+export type ValueRole = 'input' | 'weight' | 'temp' | 'output' | 'state' | 'status';
 
 export interface ProgramValue {
   /** Unique id (`v12`), used by dispatch bindings. */
@@ -55,6 +59,28 @@ export interface ShapeConstraint {
   readonly atLeastZero: readonly Dim[];
 }
 
+/**
+ * An argument of an error site's message: a literal, the `value`-th number the kernel wrote
+ * (the bad index), or a dim evaluated at the call's sizes.
+ */
+export type ErrorArg = string | number | { readonly value: number } | { readonly dim: Dim };
+
+/**
+ * A place in a kernel that checks data the interpreter would refuse (a gather index out of
+ * range). Kernels still clamp, so they never read out of bounds, and also write site `i`'s
+ * words of the status value (runtime/manifest.ts STATUS_WORDS_PER_SITE: a flag, then each
+ * number as low and high i32 halves); runtimes read them after a call and report the first
+ * site flagged with the interpreter's diagnostic.
+ */
+export interface ErrorSite {
+  readonly code: MessageCode;
+  readonly args: readonly ErrorArg[];
+  /** The graph node, for messages (`/Gather_2`, or `g.sluice:4:17`), its op, and its source span. */
+  readonly node: string;
+  readonly op: string;
+  readonly span?: Span;
+}
+
 export interface Program {
   readonly name: string;
   /** The model's symbols, bound per call from input shapes or `--dim`. */
@@ -67,6 +93,8 @@ export interface Program {
   readonly outputs: readonly string[];
   /** Conditions on the dims the runtime checks before a run (empty when the shapes need none). */
   readonly constraints?: readonly ShapeConstraint[];
+  /** Data checks (absent or empty: none); `status` is the value (role 'status') the kernels write them to. */
+  readonly errors?: { readonly status: string; readonly sites: readonly ErrorSite[] };
 }
 
 /** A description of the machine a schedule is made for; the cost model reads it. */

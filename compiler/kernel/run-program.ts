@@ -130,7 +130,7 @@ function allocateValue(
     (data as { set(a: ArrayLike<unknown>): void }).set(source.data as ArrayLike<unknown>);
   } else if (v.role === 'input' || v.role === 'weight') {
     throw new Error(`${what}: no data given`);
-  } else if (poison && v.role !== 'state') {
+  } else if (poison && v.role !== 'state' && v.role !== 'status') {
     fillJunk(data);
   }
   return { dtype: v.dtype, shape, data };

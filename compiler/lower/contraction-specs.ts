@@ -10,9 +10,9 @@ import { cast, div, f32, store, unary, mul, KernelBuilder } from '../kernel/buil
 import type { Expr } from '../kernel/ir.js';
 import { emitElementLoops, bufferRecord } from './elementwise.js';
 import { LoweringError } from './errors.js';
-import { computeType, emitValue } from './fused-expr.js';
+import { computeType, emitValue, NotVectorizable } from './fused-expr.js';
 import { fusedContext, sources, type GroupLowering, type ValueRef } from './group-context.js';
-import type { AttentionSpec, ConvSpec, Epilogue, ExtraInput, LoweredKernel, MatmulSpec, StridedOperand } from './specs.js';
+import type { AttentionSpec, ConvSpec, Epilogue, EpilogueIndex, ExtraInput, LoweredKernel, MatmulSpec, StridedOperand } from './specs.js';
 import { dimExpr, uniformRecord, type UniformDims } from './uniforms.js';
 import { contiguousStrides, multi, stridedView, unravel, type Strided } from './view.js';
 
@@ -61,11 +61,17 @@ function epilogueInputs(g: GroupLowering): ExtraInput[] {
 /** The epilogue as the contraction lowerings call it: the fused ops after the anchor. */
 function epilogueOf(
   g: GroupLowering,
-  anchorIndex: (i: { batch: readonly Expr[]; row: Expr; col: Expr }, kb: KernelBuilder, uniforms: UniformDims) => Expr[],
+  anchorIndex: (i: EpilogueIndex, kb: KernelBuilder, uniforms: UniformDims) => Expr[],
 ): Epilogue | undefined {
   const anchor = g.group.anchor!;
   if (g.group.root === anchor) return undefined;
-  return (kb, acc, index, uniforms) => {
+  return (kb, acc, index, uniforms, vector) => {
+    if (vector) {
+      // Four columns at once: f32 all the way (fused-expr's vector mode), or not at all.
+      if (computeType(anchor) !== 'f32' || computeType(g.group.root) !== 'f32') throw new NotVectorizable('epilogue dtype');
+      const ctx = fusedContext(g, kb, uniforms, 4, vector.vectorVar, { node: anchor, value: () => acc });
+      return emitValue(ctx, g.group.root, multi(anchorIndex(index, kb, uniforms)));
+    }
     const value = cast(acc, computeType(anchor));
     const ctx = fusedContext(g, kb, uniforms, 1, undefined, { node: anchor, value: () => value });
     return cast(emitValue(ctx, g.group.root, multi(anchorIndex(index, kb, uniforms))), computeType(g.group.root));
@@ -160,7 +166,7 @@ export function convSpec(g: GroupLowering, isMat: (n: Node) => boolean): ConvSpe
     return operand(g, s, s.strides);
   };
   const outSpatial = conv.shape.slice(2);
-  const epilogue = epilogueOf(g, (i, kb, uniforms) => [...i.batch, i.row, ...unravel(outSpatial, i.col, kb, uniforms)]);
+  const epilogue = epilogueOf(g, (i, kb, uniforms) => [...i.batch, i.row, ...(i.spatial ?? unravel(outSpatial, i.col, kb, uniforms))]);
   return {
     name: g.name, sources: g.group.nodes.map((n) => `%${n.id} ${n.op}`),
     x: op(x), xShape: x.shape, w: op(w), wShape: w.shape, ...(conv.attrs.hasBias ? { bias: op(conv.src[2]!) } : {}),

@@ -6,18 +6,21 @@
 // the input read as f32x4 straight from the row and each weight splatted. The few positions
 // near the row's ends, whose taps reach the padding, run scalar with per-tap checks, as do
 // taps of outer axes that fall in the padding (skipped by one test per tap, not per element).
+// Bias and the fused epilogue run on the f32x4 accumulators when the epilogue vectorises
+// (vector-epilogue.ts), else lane by lane.
 //
 // Used when the last spatial axis has stride 1 and the input is contiguous along it; conv.ts
 // keeps the scalar tile for the rest. Semantics: compiler/interpret/kernels/conv.ts.
 
 import { ceilDivDim, constDim, constValue, divDim, isConst, mulDim, type Dim } from '../ir/dim.js';
-import { KernelBuilder, add, and, cast, div, f32, fma, ge, i32, lane, load, lt, max, min, mul, splat, sub } from '../kernel/builder.js';
+import { KernelBuilder, add, and, cast, div, f32, fma, ge, i32, lane, load, lt, max, min, mul, splat, sub, variable } from '../kernel/builder.js';
 import type { BufferParam, Expr } from '../kernel/ir.js';
 import type { TargetDescription } from '../kernel/program.js';
 import { chooseMatmulTile } from '../schedule/tiles.js';
 import type { ConvSpec, LoweredKernel } from './specs.js';
 import { storeConverted, unflatten } from './strided-index.js';
 import { dimExpr, uniformRecord, type UniformDims } from './uniforms.js';
+import { EPILOGUE_LANES, epilogueVectorizes, vectorVariableOf } from './vector-epilogue.js';
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
@@ -36,6 +39,8 @@ interface ConvRowContext {
   readonly spec: ConvSpec;
   readonly uniforms: UniformDims;
   readonly lanes: number;
+  /** Whether the epilogue runs on f32x4 accumulators (false: lane by lane). */
+  readonly vectorEpilogue: boolean;
   readonly X: BufferParam;
   readonly W: BufferParam;
   readonly O: BufferParam;
@@ -44,6 +49,8 @@ interface ConvRowContext {
   readonly batch: Expr;
   /** Output channels of the tile: index (for stores) and weight row base (clamped, for loads). */
   readonly rows: readonly { readonly m: Expr; readonly alwaysValid: boolean; readonly wRow: Expr }[];
+  /** Output coordinates of this row on the outer spatial axes (all but the last). */
+  readonly coords: readonly Expr[];
   /** Input coordinate of tap 0 per outer spatial axis (all but the last). */
   readonly origins: readonly Expr[];
   /** First input element of the tile's channel group in this batch. */
@@ -75,6 +82,11 @@ export function lowerConvRows(spec: ConvSpec, target: TargetDescription): Lowere
   const channelTiles = ceilDivDim(channels, mr);
   const outerRows = outerSpatial.reduce<Dim>((acc, d) => mulDim(acc, d), constDim(1));
   const gridDim = mulDim(mulDim(spec.xShape[0]!, channelTiles), outerRows);
+  const probeVar = (name: string): Expr => variable(name, 'i32');
+  const vectorEpilogue = spec.epilogue !== undefined && target.vectorLanes === EPILOGUE_LANES && epilogueVectorizes(spec.epilogue, {
+    batch: [probeVar('probe_batch')], row: probeVar('probe_row'), col: probeVar('probe_flat'),
+    spatial: [...outerSpatial.map((_, d) => probeVar(`probe_o${d}`)), probeVar('probe_col')],
+  }, 'probe_col');
 
   kb.loop('item', i32(0), dim(gridDim), 'grid.x', (item) => {
     const [batch, channelTile, outerRow] = unflatten(kb, item, [dim(spec.xShape[0]!), dim(channelTiles), dim(outerRows)],
@@ -91,7 +103,9 @@ export function lowerConvRows(spec: ConvSpec, target: TargetDescription): Lowere
     const firstChannel = mul(div(m0, dim(channelsPerGroup)), dim(spec.wShape[1]!));
     const xGroup = kb.let('x_group', add(add(dim(spec.x.offset), mul(batch, dim(spec.x.strides[0]!))), mul(firstChannel, dim(spec.x.strides[1]!))));
     const rowBase = kb.let('row_base', mul(outerRow, dim(rowLength)));
-    const ctx: ConvRowContext = { kb, spec, uniforms, lanes: target.vectorLanes, X, W, O, Bias, dim, batch, rows, origins, xGroup, rowBase };
+    const ctx: ConvRowContext = {
+      kb, spec, uniforms, lanes: target.vectorLanes, vectorEpilogue, X, W, O, Bias, dim, batch, rows, coords, origins, xGroup, rowBase,
+    };
 
     // Positions [left, right) have every tap of the last axis inside the input.
     const last = spatial - 1;
@@ -181,6 +195,8 @@ function emitPositions(ctx: ConvRowContext, p: Expr, vecs: number, vector: boole
         kb.emit(storeConverted(ctx.O, outIndex(ctx, row.m, col), a));
         return;
       }
+      const vectorVar = !spec.epilogue || ctx.vectorEpilogue ? vectorVariableOf(col) : undefined;
+      if (vectorVar !== undefined) return storeVector(ctx, row.m, col, a, vectorVar);
       for (let l = 0; l < width; l++) storeElement(ctx, row.m, add(col, i32(l)), kb.let('acc_lane', lane(a, l)));
     });
     if (row.alwaysValid) emit();
@@ -194,11 +210,28 @@ function outIndex(ctx: ConvRowContext, m: Expr, col: Expr): Expr {
   return add(mul(add(mul(ctx.batch, dim(spec.wShape[0]!)), m), dim(positions)), add(ctx.rowBase, col));
 }
 
+function biasOf(ctx: ConvRowContext, m: Expr): Expr {
+  const { dim, spec } = ctx;
+  return cast(load(ctx.Bias!, add(dim(spec.bias!.offset), mul(m, dim(spec.bias!.strides[0]!)))), 'f32');
+}
+
+/** Stores output positions col … col+3 = epilogue(acc + bias[m]) from an f32x4 accumulator. */
+function storeVector(ctx: ConvRowContext, m: Expr, col: Expr, acc: Expr, vectorVar: string): void {
+  const { kb, spec } = ctx;
+  let value = acc;
+  if (ctx.Bias && spec.bias) value = add(value, splat(biasOf(ctx, m), ctx.lanes));
+  if (spec.epilogue) {
+    const index = { batch: [ctx.batch], row: m, col: add(ctx.rowBase, col), spatial: [...ctx.coords, col] };
+    value = spec.epilogue(kb, kb.let('acc_biased', value), index, ctx.uniforms, { vectorVar });
+  }
+  kb.emit(storeConverted(ctx.O, outIndex(ctx, m, col), value));
+}
+
 /** Stores output (batch, m, row position col) = epilogue(acc + bias[m]). */
 function storeElement(ctx: ConvRowContext, m: Expr, col: Expr, acc: Expr): void {
   const { kb, spec, dim } = ctx;
   let value = acc;
-  if (ctx.Bias && spec.bias) value = add(value, cast(load(ctx.Bias, add(dim(spec.bias.offset), mul(m, dim(spec.bias.strides[0]!)))), 'f32'));
+  if (ctx.Bias && spec.bias) value = add(value, biasOf(ctx, m));
   if (spec.epilogue) value = spec.epilogue(kb, value, { batch: [ctx.batch], row: m, col: add(ctx.rowBase, col) }, ctx.uniforms);
   kb.emit(storeConverted(ctx.O, outIndex(ctx, m, col), value));
 }

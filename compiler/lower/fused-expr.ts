@@ -13,13 +13,14 @@ import type { DType } from '../ir/dtype.js';
 import { constValue, type Dim } from '../ir/dim.js';
 import type { Node } from '../ir/node.js';
 import {
-  add, binary, cast, constant, div, eq, ge, i32, lt, max, min, mul, rem, select, splat, sub, unary, and,
+  add, binary, cast, constant, div, eq, ge, i32, lt, max, min, mul, or, rem, select, splat, sub, unary, and,
   type KernelBuilder, load, fma,
 } from '../kernel/builder.js';
 import { computeTypeOf, type Expr, type KType, type ScalarType, type VectorType } from '../kernel/ir.js';
 import { dimExpr, type UniformDims } from './uniforms.js';
 import { broadcastIndex, clampIndex, isView, multi, toFlat, toMulti, viewSourceIndex, type Index } from './view.js';
 import { LoweringError } from './errors.js';
+import type { ErrorSites } from './error-sites.js';
 
 export class NotVectorizable extends Error {}
 
@@ -34,6 +35,8 @@ export interface FusedContext {
   readonly vectorVar?: string;
   /** Memo of values already computed at an index, so shared subtrees are computed once. */
   readonly memo?: Map<string, Expr>;
+  /** Where bad data (a gather index out of range) is reported; without it the kernel only clamps. */
+  readonly errors?: ErrorSites;
 }
 
 /** One-element constants are written into the code instead of being loaded. */
@@ -218,8 +221,16 @@ function emitGather(ctx: FusedContext, node: Extract<Node, { op: 'gather' }>, in
   const axis = node.attrs.axis;
   const idx = toMulti(index, node.shape, kb, uniforms);
   const rankI = indices.shape.length;
-  const raw = cast(emitValue(ctx, indices, multi(idx.slice(axis, axis + rankI))), 'i32');
+  const given = emitValue(ctx, indices, multi(idx.slice(axis, axis + rankI)));
+  const raw = cast(given, 'i32');
   const extent = dimExpr(data.shape[axis]!, kb, uniforms);
+  if (ctx.errors) {
+    // Checked in the index's own type, so an i64 index past the i32 range is caught too.
+    const wide = given.type === 'i64' ? (e: Expr) => cast(e, 'i64') : (e: Expr) => e;
+    const bad = or(lt(given, wide(sub(i32(0), extent))), ge(given, wide(extent)));
+    ctx.errors.check(kb, node, bad, [given], 'gatherIndexOutOfRange', [{ value: 0 }, axis, { dim: data.shape[axis]! }]);
+  }
+  // Clamped all the same: a kernel never reads outside a buffer, whatever the data.
   const k = clampIndex(select(lt(raw, i32(0)), add(raw, extent), raw), extent);
   return emitValue(ctx, data, multi([...idx.slice(0, axis), k, ...idx.slice(axis + rankI)]));
 }

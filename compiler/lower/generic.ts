@@ -1,7 +1,7 @@
 // Ops that fuse with nothing, one kernel each (their operands' elementwise prologues still fuse
 // in through emitValue): cumsum (a serial scan per lane along its axis; lanes spread over work
-// items) here, and pool, quantize/dequantize, topk, resize, conv_transpose and einsum in files
-// of their own. Every other op here (the recurrent layers) has no lowering yet and says so.
+// items) here, and pool, quantize/dequantize, topk, resize, conv_transpose, einsum and the
+// recurrent layers in files of their own. Any other op here has no lowering yet and says so.
 
 import type { Node } from '../ir/node.js';
 import { add, cast, constant, div, i32, min, mul, rem, store, sub, KernelBuilder } from '../kernel/builder.js';
@@ -16,6 +16,7 @@ import { lowerPool } from './pool.js';
 import { lowerQuantize } from './quantize.js';
 import { lowerResize } from './resize.js';
 import { lowerTopk } from './topk.js';
+import { lowerRnn } from './recurrent.js';
 import type { LoweredKernel } from './specs.js';
 import { dimExpr, uniformRecord, type UniformDims } from './uniforms.js';
 import { multi, unravel } from './view.js';
@@ -37,6 +38,8 @@ export function lowerGeneric(g: GroupLowering): LoweredKernel {
       return lowerConvTranspose(g, anchor);
     case 'einsum':
       return lowerEinsum(g, anchor);
+    case 'rnn':
+      return lowerRnn(g, anchor);
     default:
       throw new LoweringError(anchor.op);
   }

@@ -9,6 +9,7 @@ import type { KernelBuilder } from '../kernel/builder.js';
 import type { TargetDescription } from '../kernel/program.js';
 import type { Expr } from '../kernel/ir.js';
 import type { FusedContext } from './fused-expr.js';
+import type { ErrorSites } from './error-sites.js';
 import type { Index } from './view.js';
 import type { UniformDims } from './uniforms.js';
 
@@ -26,6 +27,8 @@ export interface GroupLowering {
   valueOf(node: Node): ValueRef;
   /** Where the root is written. */
   readonly out: ValueRef;
+  /** Where kernels report bad data (absent: they only clamp). */
+  readonly errors?: ErrorSites;
 }
 
 /** Elements one work item handles, roughly: enough to amortise a dispatch, few enough to split among threads. */
@@ -40,6 +43,7 @@ export function fusedContext(
     kb, uniforms, lanes, vectorVar, memo: new Map(),
     leaf: (n) => (members.has(n) ? undefined : g.valueOf(n)),
     ...(anchor ? { anchor } : {}),
+    ...(g.errors ? { errors: g.errors } : {}),
   };
 }
 

@@ -3,6 +3,8 @@
 // outputs). An op with no lowering yet is reported (SL4001) rather than guessed at.
 
 import { shapeConstraints } from './constraints.js';
+import { ErrorSites } from './error-sites.js';
+import { constDim } from '../ir/dim.js';
 import { DiagnosticError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Graph } from '../ir/graph.js';
 import type { Node } from '../ir/node.js';
@@ -78,6 +80,7 @@ export function lowerProgram(graph: Graph, target: TargetDescription): Program {
     if (!v) throw new Error(`lowering: node %${n.id} (${n.op}) has no value`);
     return { value: v.id, dtype: v.dtype };
   };
+  const errors = new ErrorSites(graph.spans, () => addValue('status', 'status', { dtype: 'i32', shape: [] }).id);
   const kernels: Kernel[] = [];
   const dispatches: Dispatch[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -85,7 +88,11 @@ export function lowerProgram(graph: Graph, target: TargetDescription): Program {
     // GPU targets: a lowering without a GPU schedule of its own goes through the generic adapter.
     const lk = isGpuTarget(target) ? adaptToGpu(lowered) : lowered;
     kernels.push(lk.kernel);
-    dispatches.push({ kernel: lk.kernel.name, buffers: lk.buffers, uniforms: lk.uniforms, grid: lk.grid });
+    // A data check inside a contraction's epilogue declares the status buffer the spec did not list.
+    const status = errors.status;
+    const buffers = status !== undefined && lk.kernel.buffers.some((b) => b.name === status) && !(status in lk.buffers)
+      ? { ...lk.buffers, [status]: status } : lk.buffers;
+    dispatches.push({ kernel: lk.kernel.name, buffers, uniforms: lk.uniforms, grid: lk.grid });
   };
   const usedNames = new Set<string>();
   const uniqueName = (base: string): string => {
@@ -97,7 +104,7 @@ export function lowerProgram(graph: Graph, target: TargetDescription): Program {
   const isMat = (n: Node): boolean => materialised.has(n);
 
   for (const group of groups) {
-    const g: GroupLowering = { group, name: uniqueName(group.name), target, valueOf: ref, out: ref(group.root) };
+    const g: GroupLowering = { group, name: uniqueName(group.name), target, valueOf: ref, out: ref(group.root), errors };
     try {
       lowerGroup(g, isMat, newTemp).forEach(add);
     } catch (e) {
@@ -111,6 +118,11 @@ export function lowerProgram(graph: Graph, target: TargetDescription): Program {
     add(isGpuTarget(target) ? lowerElementwiseGpu(g) : lowerElementwise(g));
   }
   if (diagnostics.length) throw new DiagnosticError(diagnostics);
+  const status = errors.status;
+  if (status !== undefined) {
+    const at = values.findIndex((v) => v.id === status);
+    values[at] = { ...values[at]!, shape: [constDim(errors.words)] };
+  }
   return {
     name: graph.name,
     dims: graph.dims,
@@ -120,6 +132,7 @@ export function lowerProgram(graph: Graph, target: TargetDescription): Program {
     inputs: graph.inputs.map((i) => valueOfNode.get(i)!.id),
     outputs: outputIds,
     constraints: shapeConstraints(graph),
+    ...(status !== undefined ? { errors: { status, sites: errors.sites } } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 // Matmul to Kernel IR, CPU (WASM) schedule: C[b, m, n] = Σ_k A[b, m, k]·B[b, k, n] with f32
-// accumulation, batch dims broadcast through stride-0 operands, the epilogue applied per
-// element at store time.
+// accumulation, batch dims broadcast through stride-0 operands, the epilogue applied at store
+// time: on the f32x4 accumulators when its fused ops vectorise (vector-epilogue.ts), else
+// per element.
 //
 // The form follows the operands' layout, the tile sizes the cost model (schedule/tiles.ts):
 // - `n-vector` (B's rows contiguous, the usual `x @ W`): a register tile of mr rows × nr
@@ -17,7 +18,7 @@
 
 import { ceilDivDim, constDim, constValue, isConst, mulDim, type Dim } from '../ir/dim.js';
 import {
-  KernelBuilder, add, and, arrayLoad, cast, div, f32, fma, gt, i32, lane, le, load, lt, max, min, mul, reduceLanes, splat, sub,
+  KernelBuilder, add, and, arrayLoad, cast, div, f32, fma, gt, i32, lane, le, load, lt, max, min, mul, reduceLanes, splat, sub, variable,
 } from '../kernel/builder.js';
 import type { BufferParam, Expr } from '../kernel/ir.js';
 import type { TargetDescription } from '../kernel/program.js';
@@ -26,6 +27,7 @@ import { chooseDotTile, chooseMatmulTile, chooseScalarTile } from '../schedule/t
 import type { LoweredKernel, MatmulSpec } from './specs.js';
 import { flatIndex, storeConverted, strideDimFromEnd, stridedBase, unflatten } from './strided-index.js';
 import { dimExpr, uniformRecord, type UniformDims } from './uniforms.js';
+import { EPILOGUE_LANES, epilogueVectorizes, vectorVariableOf } from './vector-epilogue.js';
 
 export type MatmulForm = 'n-vector' | 'k-vector' | 'scalar';
 
@@ -46,6 +48,8 @@ interface MatmulContext {
   readonly spec: MatmulSpec;
   readonly uniforms: UniformDims;
   readonly lanes: number;
+  /** Whether the epilogue runs on f32x4 accumulators (false: lane by lane). */
+  readonly vectorEpilogue: boolean;
   readonly A: BufferParam;
   readonly B: BufferParam;
   readonly C: BufferParam;
@@ -79,6 +83,10 @@ export function lowerMatmul(spec: MatmulSpec, target: TargetDescription): Lowere
   const C = kb.buffer(spec.out.value, spec.out.dtype, 'write');
   const m = constValue(spec.m), n = constValue(spec.n), k = constValue(spec.k);
   const form = matmulForm(spec, target);
+  const vectorEpilogue = spec.epilogue !== undefined && form === 'n-vector' && target.vectorLanes === EPILOGUE_LANES &&
+    epilogueVectorizes(spec.epilogue, {
+      batch: spec.batch.map((_, d) => variable(`probe_batch${d}`, 'i32')), row: variable('probe_row', 'i32'), col: variable('probe_col', 'i32'),
+    }, 'probe_col');
 
   let rowsPerItem: number, colsPerItem: number;
   let body: (ctx: MatmulContext, rowStart: Expr, colStart: Expr) => void;
@@ -109,7 +117,7 @@ export function lowerMatmul(spec: MatmulSpec, target: TargetDescription): Lowere
     const batch = coords.slice(0, spec.batch.length);
     const M = dim(spec.m), N = dim(spec.n);
     const ctx: MatmulContext = {
-      kb, spec, uniforms, lanes: target.vectorLanes, A, B, C, M, N, K: dim(spec.k),
+      kb, spec, uniforms, lanes: target.vectorLanes, vectorEpilogue, A, B, C, M, N, K: dim(spec.k),
       aRowStride: dim(strideDimFromEnd(spec.a, 2)), aKStride: dim(strideDimFromEnd(spec.a, 1)),
       bKStride: dim(strideDimFromEnd(spec.b, 2)), bColStride: dim(strideDimFromEnd(spec.b, 1)),
       batch,
@@ -159,8 +167,15 @@ function storeElement(ctx: MatmulContext, row: Expr, col: Expr, acc: Expr): void
 
 /** Stores a vector accumulator of consecutive columns from `col`: one vector store, or per lane through the epilogue. */
 function storeVector(ctx: MatmulContext, row: Expr, col: Expr, acc: Expr): void {
-  if (!ctx.spec.epilogue) {
-    ctx.kb.emit(storeConverted(ctx.C, add(ctx.cBase, add(mul(row, ctx.N), col)), acc));
+  const { kb, spec } = ctx;
+  const at = add(ctx.cBase, add(mul(row, ctx.N), col));
+  if (!spec.epilogue) {
+    kb.emit(storeConverted(ctx.C, at, acc));
+    return;
+  }
+  const vectorVar = ctx.vectorEpilogue ? vectorVariableOf(col) : undefined;
+  if (vectorVar !== undefined) {
+    kb.emit(storeConverted(ctx.C, at, spec.epilogue(kb, acc, { batch: ctx.batch, row, col }, ctx.uniforms, { vectorVar })));
     return;
   }
   for (let l = 0; l < ctx.lanes; l++) storeElement(ctx, row, add(col, i32(l)), ctx.kb.let('acc_lane', lane(acc, l)));

@@ -48,9 +48,31 @@ export interface ExtraInput {
 export type Epilogue = (
   kb: KernelBuilder,
   acc: Expr,
-  index: { readonly batch: readonly Expr[]; readonly row: Expr; readonly col: Expr },
+  index: EpilogueIndex,
   uniforms: Map<string, Dim>,
+  vector?: EpilogueVector,
 ) => Expr;
+
+/**
+ * Where an epilogue value goes. `spatial` (convolutions only, optional) is `col` already
+ * unravelled into output spatial coordinates, so a vector epilogue can see its last
+ * coordinate move with the vector variable.
+ */
+export interface EpilogueIndex {
+  readonly batch: readonly Expr[];
+  readonly row: Expr;
+  readonly col: Expr;
+  readonly spatial?: readonly Expr[];
+}
+
+/**
+ * Vector mode: `acc` is an f32x4 of four consecutive columns from `col`, which moves by 1
+ * with the variable `vectorVar`; the result is f32x4. Throws NotVectorizable (fused-expr.ts)
+ * when the fused ops cannot run on vectors.
+ */
+export interface EpilogueVector {
+  readonly vectorVar: string;
+}
 
 export interface MatmulSpec {
   /** Kernel name (`matmul_add_relu`), already unique in the program. */

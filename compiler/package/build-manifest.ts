@@ -6,9 +6,11 @@ import type { Program, ProgramValue } from '../kernel/program.js';
 import type { MemoryPlan } from '../schedule/memory-plan.js';
 import {
   MANIFEST_DTYPE_BYTES, MANIFEST_FORMAT, MANIFEST_VERSION,
-  type Manifest, type ManifestDimBinding, type ManifestDType, type ManifestTensor, type ManifestWeight,
+  type DimJson, type Manifest, type ManifestDimBinding, type ManifestErrors, type ManifestDType, type ManifestTensor, type ManifestWeight,
 } from '../../runtime/manifest.js';
 import { dimToJson } from './dim-json.js';
+import { messageText } from '../diagnostics/diagnostic.js';
+import { MESSAGES } from '../diagnostics/messages.js';
 
 export const PACKAGE_FILES = { module: 'model.wasm', weights: 'weights.bin', relaxedModule: 'model.relaxed.wasm' } as const;
 /** A webgpu package: one WGSL module per kernel in each folder (`wgsl/NAME.wgsl`). */
@@ -40,6 +42,23 @@ function manifestDType(v: Pick<ProgramValue, 'dtype'>, what: string): ManifestDT
 function exactSymbol(d: Dim): string | undefined {
   const json = dimToJson(d);
   return typeof json === 'string' ? json : undefined;
+}
+
+/** Error sites with their messages as templates: `{vJ}` the J-th number written, `{dJ}` a dim. */
+function manifestErrors(errors: NonNullable<Program['errors']>): ManifestErrors {
+  return {
+    status: errors.status,
+    sites: errors.sites.map((site) => {
+      const dims: DimJson[] = [];
+      const args = site.args.map((a) => {
+        if (typeof a !== 'object') return a;
+        if ('value' in a) return `{v${a.value}}`;
+        dims.push(dimToJson(a.dim));
+        return `{d${dims.length - 1}}`;
+      });
+      return { code: MESSAGES[site.code].code, node: site.node, op: site.op, message: messageText(site.code, args), dims };
+    }),
+  };
 }
 
 export function buildManifest(o: BuildManifestOptions): Manifest {
@@ -129,6 +148,7 @@ export function buildManifest(o: BuildManifestOptions): Manifest {
     ...(program.constraints?.length ? {
       constraints: program.constraints.map((c) => ({ what: c.what, when: dimToJson(c.when), atLeastZero: c.atLeastZero.map(dimToJson) })),
     } : {}),
+    ...(program.errors?.sites.length ? { errors: manifestErrors(program.errors) } : {}),
     stats: {
       arenaBytes: at(plan.regionBytes.arena),
       weightsBytes: at(plan.regionBytes.weights),

@@ -128,7 +128,8 @@ export function planMemory(program: Program, options: MemoryPlanOptions = {}): M
 
   const weights = packRegion(byRole('weight'), 'weights', alignment, locations);
   const state = packRegion(byRole('state'), 'state', alignment, locations);
-  const io = packRegion(byRole('input', 'output'), 'io', alignment, locations);
+  // The status words live with the inputs and outputs: the runtime zeroes and reads them per call.
+  const io = packRegion(byRole('input', 'output', 'status'), 'io', alignment, locations);
 
   // Temporaries in order of birth; each takes the free slot that grows least at the hint.
   const lifetimes = temporaryLifetimes(program);

@@ -158,3 +158,64 @@ export function chooseAttentionBlock(target: TargetDescription, rows?: number, d
   }
   return { rows: best?.rows ?? 1 };
 }
+
+// ---- GPU tiles ----
+
+/**
+ * A workgroup tile of a GPU matmul: the workgroup computes bm × bn outputs with tx × ty threads,
+ * each holding tm × tn accumulators (rows ty + i·ty, columns tx + j·tx, so neighbouring
+ * threads touch neighbouring columns); K advances bk at a time through workgroup memory.
+ */
+export interface GpuMatmulTile {
+  readonly bm: number;
+  readonly bn: number;
+  readonly bk: number;
+  readonly tm: number;
+  readonly tn: number;
+  readonly tx: number;
+  readonly ty: number;
+}
+
+/** Threads a GPU keeps in flight at once, roughly (a mid-range card): fewer leaves it idle. */
+const GPU_RESIDENT_THREADS = 64 * 1024;
+/** A global load costs about this many FMAs (workgroup-memory reads count as one). */
+const GPU_GLOBAL_LOAD_COST = 4;
+const GPU_K_TILE = 16;
+
+/**
+ * The workgroup tile for C[m, n] = A[m, k]·B[k, n] on a GPU target. The model counts the FMAs
+ * issued (padding on ragged edges included), the workgroup-memory reads per FMA
+ * ((tm + tn)/(tm·tn)) and the global loads per K step (bm + bn per tile), and divides by the
+ * share of the GPU the tiles' useful threads keep busy; fewer, larger tiles load less, more, smaller tiles
+ * fill the GPU. Threads stay within maxWorkgroupInvocations and the staged K tiles within
+ * maxWorkgroupStorageBytes. Unknown dims count as large.
+ */
+export function chooseGpuMatmulTile(target: TargetDescription, m?: number, n?: number, k?: number, batch = 1): GpuMatmulTile {
+  const maxThreads = Math.min(256, target.maxWorkgroupInvocations ?? 256);
+  const storage = target.maxWorkgroupStorageBytes ?? 16 * 1024;
+  const rows = m ?? LARGE, cols = n ?? LARGE, depth = k ?? LARGE;
+  let best: { tile: GpuMatmulTile; cost: number } | undefined;
+  for (const tx of [4, 8, 16, 32]) {
+    for (const ty of [1, 2, 4, 8, 16, 32]) {
+      const threads = tx * ty;
+      if (threads < 32 || threads > maxThreads) continue;
+      for (const tm of [1, 2, 4]) {
+        for (const tn of [1, 2, 4]) {
+          const bm = ty * tm, bn = tx * tn, bk = GPU_K_TILE;
+          if ((bm + bn) * bk * 4 > storage) continue;
+          const tiles = batch * Math.ceil(rows / bm) * Math.ceil(cols / bn);
+          const fmas = tiles * bm * bn * depth;
+          const sharedReads = (fmas * (tm + tn)) / (tm * tn);
+          const globalLoads = tiles * Math.ceil(depth / bk) * bk * (bm + bn) * GPU_GLOBAL_LOAD_COST;
+          // Threads working on padding past the edges keep the GPU no busier.
+          const useful = (rows / (Math.ceil(rows / bm) * bm)) * (cols / (Math.ceil(cols / bn) * bn));
+          const busy = Math.min(1, (tiles * threads * useful) / GPU_RESIDENT_THREADS);
+          const cost = (fmas + sharedReads + globalLoads) / busy;
+          const better = !best || cost < best.cost * (1 - 1e-9) || (cost <= best.cost * (1 + 1e-9) && bm * bn > best.tile.bm * best.tile.bn);
+          if (better) best = { tile: { bm, bn, bk, tm, tn, tx, ty }, cost };
+        }
+      }
+    }
+  }
+  return best!.tile;
+}

@@ -10,6 +10,7 @@
 
 import { evalShapeJson } from '../dim-eval.js';
 import { checkManifest, dtypeBytes, type Manifest, type ManifestDType } from '../manifest.js';
+import { statusError } from '../data-error.js';
 import { bindInputs, InputError, type InputValue } from './bind-inputs.js';
 import { detectHost, type Host } from './environment.js';
 import { computeLayout, type DispatchPlan, type MemoryLayout } from './layout.js';
@@ -22,6 +23,7 @@ import { isWasmModule, wasmApi, type WasmMemory, type WasmModule } from './wasm-
 export { InputError, type InputValue } from './bind-inputs.js';
 export type { TensorData } from './tensor-data.js';
 export { ManifestError, type Manifest } from '../manifest.js';
+export { DataError } from '../data-error.js';
 
 export type Bytes = Uint8Array | ArrayBuffer;
 
@@ -190,6 +192,8 @@ class WasmModel implements Model {
     }
 
     let bytes = new Uint8Array(this.memory.buffer);
+    const status = this.statusWords(layout);
+    if (status) bytes.fill(0, status.offset, status.offset + status.bytes);
     for (const input of call.inputs) writeTensor(bytes, layout.offsets.get(input.tensor.value)!, input.tensor.dtype, input.data);
     for (const plan of layout.dispatches) {
       if (!this.dispatch(plan, layout)) {
@@ -198,6 +202,10 @@ class WasmModel implements Model {
       }
     }
 
+    if (status) {
+      const error = statusError(this.manifest, new Int32Array(this.memory.buffer.slice(status.offset, status.offset + status.bytes)), call.dims);
+      if (error) throw error;
+    }
     bytes = new Uint8Array(this.memory.buffer);
     const outputs: Record<string, OutputTensor> = {};
     for (const o of this.manifest.outputs) {
@@ -206,6 +214,12 @@ class WasmModel implements Model {
       outputs[o.name] = { data: readTensor(bytes, layout.offsets.get(o.value)!, o.dtype, count, dtypeBytes(o.dtype)), shape, dtype: o.dtype };
     }
     return outputs;
+  }
+
+  /** Where the status words lie (kernels flag bad data there), if the model checks any. */
+  private statusWords(layout: MemoryLayout): { offset: number; bytes: number } | undefined {
+    const id = this.manifest.errors?.status;
+    return id === undefined ? undefined : { offset: layout.offsets.get(id)!, bytes: layout.sizes.get(id)! };
   }
 
   private layoutFor(dims: ReadonlyMap<string, number>): MemoryLayout {

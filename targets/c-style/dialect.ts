@@ -55,6 +55,11 @@ export interface CDialect {
   infix(op: KBinaryOp, t: KType): InfixOp | undefined;
   /** The function printed for a binary op without an infix spelling: `name(a, b)`. */
   binaryFunction(op: KBinaryOp, t: KType): string;
+  /**
+   * Optional: `a == a` / `a != a` on floats (a NaN test), for languages whose compilers may
+   * assume no NaNs and fold it (WGSL): the text of the test, or undefined for the infix form.
+   */
+  selfComparison?(op: 'eq' | 'ne', t: KType, a: string): string | undefined;
   /** The prefix operator (`-`, `!`, `~`) of a unary op, or undefined to print a call. */
   prefix(op: KUnaryOp, t: KType): string | undefined;
   /** The function printed for a unary op without a prefix spelling: `name(a)`. */

@@ -54,6 +54,10 @@ function exprText(e: Expr, d: CDialect, ctx: PrintContext): Printed {
       return { text: inner.startsWith(op) ? `${op}(${inner})` : `${op}${inner}`, prec: PREC.unary };
     }
     case 'binary': {
+      if ((e.op === 'eq' || e.op === 'ne') && d.selfComparison && JSON.stringify(e.a) === JSON.stringify(e.b)) {
+        const text = d.selfComparison(e.op, e.a.type, low(e.a));
+        if (text !== undefined) return primary(text);
+      }
       const op = d.infix(e.op, e.a.type);
       if (!op) return primary(`${d.binaryFunction(e.op, e.a.type)}(${low(e.a)}, ${low(e.b)})`);
       return { text: `${operand(e.a, op, false, d, ctx)} ${op.text} ${operand(e.b, op, true, d, ctx)}`, prec: op.prec, op };

@@ -21,6 +21,13 @@ const RESERVED = new Set([
   'volatile', 'while', 'xor', 'half', 'dim3', 'threadIdx', 'blockIdx', 'blockDim', 'gridDim', 'warpSize', 'uint3',
   'float4', 'uint4', 'int4', 'float2', 'NAN', 'INFINITY', 'assert', 'max', 'min', 'abs', 'exp', 'log', 'pow', 'sqrt',
   'erf', 'tanh', 'sin', 'cos', 'floor', 'ceil', 'rint', 'trunc', 'fma', 'fmod', 'memcpy', 'main', 'stream',
+  // C library functions an op-named kernel (`extern "C"`) could collide with.
+  'div', 'ldiv', 'labs', 'round', 'remainder', 'tan', 'atan', 'atan2', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh',
+  'atanh', 'expm1', 'log1p', 'log2', 'log10', 'exp2', 'cbrt', 'hypot', 'erfc', 'lgamma', 'tgamma', 'gamma', 'j0', 'j1',
+  'y0', 'y1', 'fabs', 'fmax', 'fmin', 'fdim', 'copysign', 'nearbyint', 'ldexp', 'frexp', 'modf', 'nan', 'isnan',
+  'isinf', 'signbit', 'select', 'index', 'rindex', 'rand', 'random', 'free', 'malloc', 'calloc', 'realloc', 'exit',
+  'abort', 'time', 'clock', 'signal', 'raise', 'kill', 'read', 'write', 'open', 'close', 'sleep', 'wait', 'stat', 'link',
+  'sync', 'pipe', 'dup', 'fork', 'system', 'remove', 'rename', 'memset', 'memmove', 'strlen', 'printf', 'puts',
 ]);
 
 /** The name an IR name prints as: unchanged unless reserved, in our `sl_` space, or ending in `_` (then one more `_`). */

@@ -2,13 +2,15 @@
 // binaryen IR because WebAssembly has no transcendental instructions. Each f32 function
 // promotes to f64, runs one double-precision algorithm (f64-lanes.ts: the same code for one
 // f64 or for the two f64 lanes of a v128) and rounds once, so results are the correctly
-// rounded f32 but for rare double roundings (≤ 1 ulp). The f32x4 forms split the vector into
-// two f64x2 halves; sin and cos (whose reduction of huge arguments is scalar integer code)
-// run lane by lane. Functions are added to the module on first use.
+// rounded f32 but for rare double roundings (≤ 1 ulp). The f32x4 forms of exp, tanh and erf
+// compute in f32 SIMD directly (f32x4-math.ts: ≤ 2 ulp, several times faster); log and pow
+// split the vector into two f64x2 halves (≤ 1 ulp); sin and cos (whose reduction of huge
+// arguments is scalar integer code) run lane by lane. Functions are added on first use.
 
 import binaryen from 'binaryen';
 import { erfc as referenceErfc } from '../../compiler/interpret/kernels/elementwise.js';
 import { ScalarF64, VectorF64x2, type F64Lanes, type Val } from './f64-lanes.js';
+import { buildF32x4Function, hasF32x4Form } from './f32x4-math.js';
 import { FunctionBuilder, type Ref } from './function-builder.js';
 import { buildSinCosF32, COS_TAYLOR, pio2Parts, SIN_TAYLOR } from './trig.js';
 
@@ -198,7 +200,11 @@ export class MathLibrary {
   /** A call of `fn` on f32x4 operands (v128). */
   f32x4(fn: MathFunction, args: readonly Ref[]): Ref {
     const name = `math$${fn}_f32x4`;
-    this.ensure(name, () => (fn === 'sin' || fn === 'cos' ? this.buildLanewise(fn, name) : this.buildF32x4(fn, name)));
+    this.ensure(name, () => {
+      if (hasF32x4Form(fn)) buildF32x4Function(new FunctionBuilder(this.m, [binaryen.v128]), name, fn);
+      else if (fn === 'sin' || fn === 'cos') this.buildLanewise(fn, name);
+      else this.buildF32x4(fn, name);
+    });
     return this.m.call(name, [...args], binaryen.v128);
   }
 

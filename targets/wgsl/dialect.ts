@@ -7,7 +7,7 @@ import { elemOf, isFloatType, isVector, lanesOf, type BufferParam, type KBinaryO
 import { gridLoops } from '../../compiler/kernel/check.js';
 import { formatFloat, printExpr, type CDialect, type ForStmt, type InfixOp, type MappedLoop, type PrintContext } from '../c-style/index.js';
 import { wgslIdentifier } from './identifiers.js';
-import { HELPER_DEPENDENCIES, type HelperName } from './math-library.js';
+import { HELPER_DEPENDENCIES, typeTag, type HelperName } from './math-library.js';
 import { gpuElementOf, wgslScalarOf } from './storage.js';
 
 /** Names the module printer declares for the dialect's index expressions. */
@@ -33,15 +33,16 @@ export interface WgslDialect extends CDialect {
 const INFIX: Partial<Record<KBinaryOp, InfixOp>> = {
   mul: { text: '*', prec: 11 }, div: { text: '/', prec: 11 }, rem: { text: '%', prec: 11 },
   add: { text: '+', prec: 10 }, sub: { text: '-', prec: 10 },
-  lt: { text: '<', prec: 8, operands: 'tighter' }, le: { text: '<=', prec: 8, operands: 'tighter' },
-  gt: { text: '>', prec: 8, operands: 'tighter' }, ge: { text: '>=', prec: 8, operands: 'tighter' },
+  // WGSL puts relational and equality operators in one class whose operands may not be comparisons.
+  lt: { text: '<', prec: 7, operands: 'tighter' }, le: { text: '<=', prec: 7, operands: 'tighter' },
+  gt: { text: '>', prec: 7, operands: 'tighter' }, ge: { text: '>=', prec: 7, operands: 'tighter' },
   eq: { text: '==', prec: 7, operands: 'tighter' }, ne: { text: '!=', prec: 7, operands: 'tighter' },
   and: { text: '&', prec: 6, operands: 'same-op' }, xor: { text: '^', prec: 5, operands: 'same-op' },
   or: { text: '|', prec: 4, operands: 'same-op' },
 };
 
 const UNARY_BUILTIN: Partial<Record<KUnaryOp, string>> = {
-  abs: 'abs', sign: 'sign', exp: 'exp', log: 'log', sqrt: 'sqrt', rsqrt: 'inverseSqrt', sin: 'sin', cos: 'cos',
+  abs: 'abs', sign: 'sign', exp: 'exp', sqrt: 'sqrt', rsqrt: 'inverseSqrt', sin: 'sin', cos: 'cos',
   floor: 'floor', ceil: 'ceil', round: 'round', trunc: 'trunc',
 };
 
@@ -49,8 +50,9 @@ export function createWgslDialect(options: WgslDialectOptions): WgslDialect {
   const helpers = new Set<string>();
   const vectorLoads = new Set<string>();
   const vectorStores = new Set<string>();
-  const use = (name: HelperName, f: 'f32' | 'f16' = 'f32'): void => {
-    helpers.add(`${name}:${f}`);
+  /** Records a helper for WGSL type `type` (helpers are keyed `name:type`). */
+  const use = (name: HelperName, type = 'f32'): void => {
+    helpers.add(`${name}:${type}`);
     for (const d of HELPER_DEPENDENCIES[name] ?? []) use(d);
   };
   const scalar = (t: ScalarType) => wgslScalarOf(t, options.f16);
@@ -87,6 +89,12 @@ export function createWgslDialect(options: WgslDialectOptions): WgslDialect {
 
   function cast(to: KType, from: KType, a: string): string {
     const target = typeName(to);
+    // f16 computed in f32 (no shader-f16): a conversion to f16 still rounds to f16's precision.
+    if (elemOf(to) === 'f16' && elemOf(from) !== 'f16' && !options.f16) {
+      if (isVector(to)) throw new WgslUnsupportedError(`conversion to ${to} without shader-f16`);
+      use('round_f16');
+      return `sl_round_f16(${target}(${a}))`;
+    }
     if (typeName(from) === target) return `(${a})`;
     return `${target}(${a})`;
   }
@@ -152,6 +160,12 @@ export function createWgslDialect(options: WgslDialectOptions): WgslDialect {
     identifier: wgslIdentifier,
     typeName,
     literal,
+    selfComparison(op, t, a) {
+      if (!isFloatType(t) || isVector(t)) return undefined;
+      use('isnan', floatOf(t));
+      const test = `sl_isnan_${floatOf(t)}(${a})`;
+      return op === 'ne' ? test : `!${test}`;
+    },
     infix(op, t) {
       if (elemOf(t) === 'bool' && op === 'xor') return INFIX.ne;
       return INFIX[op];
@@ -162,7 +176,7 @@ export function createWgslDialect(options: WgslDialectOptions): WgslDialect {
         case 'max': return 'max';
         case 'min': return 'min';
         case 'pow':
-          if (isFloatType(t)) { use('pow', f); return `sl_pow_${f}`; }
+          if (isFloatType(t)) { use('pow', typeName(t)); return `sl_pow_${typeTag(typeName(t))}`; }
           if (scalar(elemOf(t)) !== 'i32' || isVector(t)) throw new WgslUnsupportedError(`pow on ${t}`);
           use('ipow'); return 'sl_pow_i32';
         case 'shl': case 'shr':
@@ -177,11 +191,9 @@ export function createWgslDialect(options: WgslDialectOptions): WgslDialect {
       return undefined;
     },
     unaryFunction(op, t) {
-      if (op === 'erf' || op === 'tanh') {
-        if (isVector(t)) throw new WgslUnsupportedError(`${op} on ${t}`);
-        const f = floatOf(t);
-        use(op, f);
-        return `sl_${op}_${f}`;
+      if (op === 'erf' || op === 'tanh' || op === 'log') {
+        use(op, typeName(t));
+        return `sl_${op}_${typeTag(typeName(t))}`;
       }
       const name = UNARY_BUILTIN[op];
       if (!name) throw new Error(`WGSL: unary op ${op} has a prefix spelling`);

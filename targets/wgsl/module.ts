@@ -98,8 +98,8 @@ export function printWgslKernel(kernel: Kernel, options: WgslOptions): WgslKerne
   const helperKeys = [...d.helpers].sort((a, b) => (a.startsWith('nan') || a.startsWith('inf') ? -1 : 0) - (b.startsWith('nan') || b.startsWith('inf') ? -1 : 0) || a.localeCompare(b));
   const printedHelpers = new Set<string>();
   for (const key of helperKeys) {
-    const [name, f] = key.split(':') as [HelperName, 'f32' | 'f16'];
-    const text = helperSource(name, f);
+    const [name, type] = key.split(':') as [HelperName, string];
+    const text = helperSource(name, type, type.includes('f16') ? 'f16' : 'f32');
     if (printedHelpers.has(text)) continue;
     printedHelpers.add(text);
     w.line('');

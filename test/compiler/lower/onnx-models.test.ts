@@ -3,14 +3,18 @@
 
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../../compiler/driver/load-model.js';
-import { DiagnosticError } from '../../../compiler/diagnostics/diagnostic.js';
 import { graphPasses, runPasses } from '../../../compiler/passes/pipeline.js';
-import { WASM_TARGET } from '../../../compiler/kernel/program.js';
-import { lowerProgram } from '../../../compiler/lower/lower-program.js';
 import { expectLoweringMatches } from './harness.js';
 import { tensor } from '../../../compiler/interpret/tensor.js';
+import { evalDim } from '../../../compiler/ir/dim.js';
 
 const DIR = 'test/fixtures/onnx';
+
+/** Small values for every dim of a graph (7, then 3, ...): awkward sizes for the kernels. */
+function dimsOf(g: { dims: readonly { name: string }[] }): Record<string, number> {
+  const sizes = [7, 3, 5, 2];
+  return Object.fromEntries(g.dims.map((d, i) => [d.name, sizes[i % sizes.length]!]));
+}
 
 function load(file: string) {
   return runPasses(loadModel(`${DIR}/${file}`), graphPasses()).graph;
@@ -39,14 +43,15 @@ describe('lowering more ONNX fixtures', () => {
     const g = load('resnet_basic_block.onnx');
     expectLoweringMatches(g, { batch: 1, height: 5, width: 7 }, 6);
   });
-  it('LSTM tagger: the rnn op is refused with SL4001', () => {
+  it('LSTM tagger (the rnn op: one sequential kernel per result)', () => {
     const g = load('lstm_tagger.onnx');
-    try {
-      lowerProgram(g, WASM_TARGET);
-      expect.fail('expected a diagnostic');
-    } catch (e) {
-      expect(e).toBeInstanceOf(DiagnosticError);
-      expect((e as DiagnosticError).diagnostics.map((d) => d.message)).toEqual(["op 'rnn' has no kernel lowering for target wasm yet"]);
-    }
+    // The integer input holds token ids for an embedding of 50 rows.
+    const dims = dimsOf(g);
+    const ids = g.inputs.find((i) => i.dtype === 'i64' || i.dtype === 'i32')!;
+    const shape = ids.shape.map((d) => evalDim(d, new Map(Object.entries(dims))));
+    const count = shape.reduce((a, b) => a * b, 1);
+    const given = { [ids.attrs.name]: tensor(ids.dtype, shape, Array.from({ length: count }, (_, i) => (i * 17 + 3) % 50)) };
+    const run = expectLoweringMatches(g, dims, 7, given);
+    expect(run.program.kernels.some((k) => k.sources.some((s) => s.endsWith(' rnn')))).toBe(true);
   });
 });

@@ -1,6 +1,8 @@
 // The wasm math library (targets/wasm/math-library.ts, trig.ts) against Math.* rounded to
 // f32, in ulps, over wide ranges: specials (±0, ±inf, NaN), denormals, huge arguments, and
-// fresh random values spread over every exponent. Scalar and f32x4 forms both run.
+// fresh random values spread over every exponent. Scalar and f32x4 forms both run. Scalar
+// forms are within 1 ulp (they compute in f64); the f32x4 exp, tanh and erf compute in f32
+// SIMD (targets/wasm/f32x4-math.ts) and are held to 2 ulp.
 
 import { describe, expect, test } from 'vitest';
 import { erf as referenceErf } from '../../../compiler/interpret/kernels/elementwise.js';
@@ -44,8 +46,9 @@ function ulps(a: number, b: number): number {
   return Math.abs(ordered(a) - ordered(b));
 }
 
-const UNARY: readonly [KUnaryOp, (x: number) => number][] = [
-  ['exp', Math.exp], ['log', Math.log], ['tanh', Math.tanh], ['erf', referenceErf], ['sin', Math.sin], ['cos', Math.cos],
+/** Each op with its reference and the f32x4 form's ulp bound. */
+const UNARY: readonly [KUnaryOp, (x: number) => number, number][] = [
+  ['exp', Math.exp, 2], ['log', Math.log, 1], ['tanh', Math.tanh, 2], ['erf', referenceErf, 2], ['sin', Math.sin, 1], ['cos', Math.cos, 1],
 ];
 
 function unaryKernels(op: KUnaryOp): [Kernel, Kernel] {
@@ -74,8 +77,8 @@ function worst(xs: Float32Array, got: Float32Array, want: (i: number) => number)
 
 describe('wasm math library', () => {
   const count = 4096;
-  for (const [op, reference] of UNARY) {
-    test(`${op} (f32 and f32x4) is within 1 ulp of Math.${op}`, () => {
+  for (const [op, reference, vectorUlps] of UNARY) {
+    test(`${op} is within 1 ulp of Math.${op} (f32), ${vectorUlps} ulp (f32x4)`, () => {
       const seed = freshSeed();
       const xs = inputs(seed, count);
       const [scalar, vector] = unaryKernels(op);
@@ -86,7 +89,7 @@ describe('wasm math library', () => {
       const ws = worst(xs, s, (i) => reference(xs[i]!));
       const wv = worst(xs, v, (i) => reference(xs[i]!));
       expect(ws.ulps, `seed ${seed}: scalar ${ws.at}`).toBeLessThanOrEqual(1);
-      expect(wv.ulps, `seed ${seed}: vector ${wv.at}`).toBeLessThanOrEqual(1);
+      expect(wv.ulps, `seed ${seed}: vector ${wv.at}`).toBeLessThanOrEqual(vectorUlps);
     });
   }
 
