@@ -89,7 +89,7 @@ describe('rnn lowered to a sequential kernel matches the interpreter', () => {
     it(k.name, () => {
       const g = graphOf(k);
       for (const [seq, batch] of SIZES) {
-        const given = k.more?.inputs?.includes('sequence_lens') ? { sequence_lens: lengths(batch, seq) } : {};
+        const given: Record<string, Tensor> = k.more?.inputs?.includes('sequence_lens') ? { sequence_lens: lengths(batch, seq) } : {};
         expectLoweringMatches(g, { N: seq, B: batch }, seq * 10 + batch, given);
       }
     });

@@ -5,7 +5,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../../cli/main.js';
+import { encodeNpy } from '../../../compiler/io/npy.js';
 import { compile, DiagnosticError, formatDiagnostics, parse, run, tensor, toNumbers, type Tensor } from '../../../index.js';
 import { checkManifest } from '../../../runtime/manifest.js';
 import { DataError, loadModel } from '../../../runtime/wasm/index.js';
@@ -94,5 +96,24 @@ describe('data-dependent errors on wasm', () => {
     expect(() => checkManifest(manifest)).not.toThrow();
     manifest.errors.sites.push(manifest.errors.sites[0]);
     expect(() => checkManifest(manifest)).toThrow(/errors\.status.*must have shape/);
+  });
+
+  it('sluice run (wasm, the default) reports it as the interpreter\'s diagnostic', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-data-errors-'));
+    const file = join(dir, 'g.sluice');
+    writeFileSync(file, source);
+    writeFileSync(join(dir, 'ids.npy'), encodeNpy(tensor('i32', [2], [1, 5])));
+    const stderr: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr.push(String(chunk));
+      return true;
+    });
+    try {
+      const code = await main(['run', file, '--input', `ids=${join(dir, 'ids.npy')}`, '--out', join(dir, 'out'), '--quiet']);
+      expect(code).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(stderr.join('')).toMatch(/g\.sluice:4:17: error SL2010: gather index 5 is out of range for axis 0 of size 5/);
   });
 });
