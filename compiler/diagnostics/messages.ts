@@ -70,7 +70,7 @@ export const MESSAGES = {
   emptyReduction: error(2011, '{0} over an empty axis has no value'),
   sliceOutOfRange: error(2012, 'slice start {0}, step {1}, count {2} leave axis {3} of size {4}'),
   sequenceLengthOutOfRange: error(2013, 'sequence length {0} of batch entry {1} is out of range for a sequence of {2} steps'),
-  dimsBreakShape: error(2014, 'the model cannot take {1}: {0} leaves its tensor'),
+  dimsBreakShape: error(2014, 'the model cannot take {1}: {0}'),
 
   // ---- 3xxx: ONNX import ----
   onnxParse: error(3001, 'cannot parse ONNX model: {0}'),

@@ -53,7 +53,7 @@ export interface Dispatch {
  * the dims are bound, so a size the model cannot take is an error, not an out-of-bounds read.
  */
 export interface ShapeConstraint {
-  /** What is constrained, for the message: "slice '/Slice_3' on axis 2 (start 0, step 1, count sequence, size 32)". */
+  /** What goes wrong when it does not hold: "slice '/Slice_3' on axis 2 (start 0, step 1, count sequence, size 32) leaves its tensor". */
   readonly what: string;
   readonly when: Dim;
   readonly atLeastZero: readonly Dim[];

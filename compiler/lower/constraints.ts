@@ -1,18 +1,45 @@
 // Shape constraints: what a graph's shapes assume about the symbols that kernels cannot check.
-// The interpreter refuses a slice that leaves its tensor when it evaluates one (SL2012); a
-// lowered slice is index arithmetic inside some consumer, so the condition travels with the
-// Program (and the manifest) and is checked once the dims are bound.
+// The interpreter refuses, when it evaluates them, a slice that leaves its tensor (SL2012), a
+// max/min/argmax over an empty axis (SL2011) and a TopK larger than its axis; lowered, these
+// are index arithmetic and loop bounds, so the conditions travel with the Program (and the
+// manifest) and are checked once the dims are bound.
 
-import { addDim, constValue, mulDim, subDim, type Dim } from '../ir/dim.js';
+import { addDim, constDim, constValue, mulDim, subDim, type Dim } from '../ir/dim.js';
 import { topoOrder, type Graph } from '../ir/graph.js';
 import type { ShapeConstraint } from '../kernel/program.js';
+
+function product(dims: readonly Dim[]): Dim {
+  return dims.reduce<Dim>((a, d) => mulDim(a, d), constDim(1));
+}
+
+/** Whether `d ≥ 0` is not already known from constants. */
+function open(d: Dim): boolean {
+  const c = constValue(d);
+  return c === undefined || c < 0;
+}
 
 export function shapeConstraints(graph: Graph): ShapeConstraint[] {
   const out: ShapeConstraint[] = [];
   for (const n of topoOrder(graph)) {
-    if (n.op !== 'slice') continue;
     const span = graph.spans.get(n);
     const name = span?.kind === 'node' ? span.node : undefined;
+    const at = name ? ` '${name}'` : '';
+    if (n.op === 'reduce_max' || n.op === 'reduce_min' || n.op === 'argmax' || n.op === 'argmin') {
+      const shape = n.src[0]!.shape;
+      const axes = n.op === 'argmax' || n.op === 'argmin' ? [n.attrs.axis] : n.attrs.axes;
+      const reduced = product(axes.map((a) => shape[a]!));
+      const kept = product(shape.filter((_, i) => !axes.includes(i)));
+      const check = subDim(reduced, 1);
+      if (open(check)) out.push({ what: `${n.op}${at} over an empty axis has no value`, when: kept, atLeastZero: [check] });
+      continue;
+    }
+    if (n.op === 'topk') {
+      const size = n.src[0]!.shape[n.attrs.axis]!;
+      const check = subDim(size, n.attrs.k);
+      if (open(check)) out.push({ what: `topk${at} takes k = ${n.attrs.k.key} from an axis of size ${size.key}`, when: constDim(1), atLeastZero: [check] });
+      continue;
+    }
+    if (n.op !== 'slice') continue;
     n.attrs.axes.forEach((axis, i) => {
       const size = n.src[0]!.shape[axis]!;
       const start = n.attrs.starts[i]!;
@@ -20,11 +47,10 @@ export function shapeConstraints(graph: Graph): ShapeConstraint[] {
       const count = n.attrs.counts[i]!;
       const last = addDim(start, mulDim(subDim(count, 1), step));
       // start and last lie in [0, size - 1] (the interpreter's check in kernels/layout.ts).
-      const checks = [start, subDim(subDim(size, 1), start), last, subDim(subDim(size, 1), last)]
-        .filter((d) => { const c = constValue(d); return c === undefined || c < 0; });
+      const checks = [start, subDim(subDim(size, 1), start), last, subDim(subDim(size, 1), last)].filter(open);
       if (checks.length === 0) return;
       out.push({
-        what: `slice${name ? ` '${name}'` : ''} on axis ${axis} (start ${start.key}, step ${step}, count ${count.key}, size ${size.key})`,
+        what: `slice${at} on axis ${axis} (start ${start.key}, step ${step}, count ${count.key}, size ${size.key}) leaves its tensor`,
         when: count,
         atLeastZero: checks,
       });

@@ -223,7 +223,7 @@ export function bindInputs(manifest: Manifest, inputs: Readonly<Record<string, u
     if (evalDimJsonSigned(c.when, binder.values) <= 0) continue;
     if (c.atLeastZero.some((d) => evalDimJsonSigned(d, binder.values) < 0)) {
       const dims = [...binder.values].map(([k, v]) => `${k}=${v}`).join(', ');
-      throw new InputError(`the model cannot take ${dims}: ${c.what} leaves its tensor`);
+      throw new InputError(`the model cannot take ${dims}: ${c.what}`);
     }
   }
   return { dims: binder.values, inputs: bound };

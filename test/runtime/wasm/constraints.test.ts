@@ -5,6 +5,9 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile, DiagnosticError } from '../../../index.js';
+import { GraphBuilder } from '../../../compiler/ir/builder.js';
+import { constDim } from '../../../compiler/ir/dim.js';
+import { compileWasm } from '../../../compiler/driver/compile-model.js';
 import { loadModel } from '../../../runtime/wasm/index.js';
 import { randomTensor } from '../../helpers/random.js';
 
@@ -34,6 +37,26 @@ describe('shape constraints', () => {
     } catch (e) {
       expect(e).toBeInstanceOf(DiagnosticError);
       expect((e as DiagnosticError).diagnostics.map((d) => d.code)).toContain(2014);
+    }
+  });
+
+  it('a max over an axis that is empty at run time, and a topk larger than its axis, are refused like the interpreter does', async () => {
+    const b = new GraphBuilder('C');
+    const N = b.declareDim('N');
+    const x = b.input('x', 'f32', [N, constDim(5)]);
+    b.output('m', b.op('reduce_max', [x], { axes: [0], keepdims: false }));
+    b.output('t', b.op('topk', [b.op('transpose', [x], { perm: [1, 0] })], { axis: 1, k: constDim(3), largest: true, sorted: true, output: 'values' }));
+    const graph = b.finish().graph!;
+    const compiled = compileWasm(graph);
+    const model = await loadModel({ manifest: compiled.manifest, wasm: compiled.wasm, weights: compiled.weights, threads: 1 });
+    try {
+      const run = (n: number) => model.run({ x: { data: randomTensor('f32', [n, 5], n + 1).data as Float32Array, shape: [n, 5] } });
+      const ok = await run(4);
+      expect(ok.t!.shape).toEqual([5, 3]);
+      await expect(run(2)).rejects.toThrow(/the model cannot take N=2: topk takes k = 3 from an axis of size N/);
+      await expect(run(0)).rejects.toThrow(/the model cannot take N=0: reduce_max over an empty axis has no value/);
+    } finally {
+      model.dispose();
     }
   });
 });
