@@ -17,11 +17,13 @@ import { compileWasm, PACKAGE_TARGETS, type CompileWasmOptions, type PackageTarg
 import { writePackage, type WrittenPackage } from './compiler/package/write-package.js';
 import { compileCuda, type CudaArch, type CudaCompilation } from './compiler/driver/compile-cuda.js';
 import { writeCudaPackage } from './compiler/package/write-cuda-package.js';
+import { compileWebGpu, type WebGpuCompilation } from './compiler/driver/compile-webgpu.js';
+import { writeWebGpuPackage } from './compiler/package/write-webgpu-package.js';
 
 export interface CompileOptions extends CompileWasmOptions {
   /**
-   * The target to compile for: `interp` (the reference interpreter) or `wasm`, which lowers
-   * the model to kernels and builds a package (`wasm`, and written to `out` when given).
+   * The target to compile for: `interp` (the reference interpreter), `wasm` or `cuda`, which
+   * lower the model to kernels and build a package (`wasm` / `cuda`, written to `out` when given).
    */
   readonly target?: Target | PackageTarget;
   /** For `wasm`: write the package to this folder. */
@@ -52,6 +54,8 @@ export interface CompiledModel {
   readonly warnings: readonly Diagnostic[];
   /** For `wasm`: the program, memory plan, module, weights and manifest, in memory. */
   readonly wasm?: WasmCompilation;
+  /** For `webgpu`: the program, one WGSL module per kernel (and the f16 variant), weights and manifest. */
+  readonly webgpu?: WebGpuCompilation;
   /** For `cuda`: the program, kernels.cu, host code, build files, weights and manifest, in memory. */
   readonly cuda?: CudaCompilation;
   /** For `wasm` with `out`: the package written. */
@@ -81,6 +85,11 @@ export function compile(model: string | Graph, options: CompileOptions = {}): Co
     const cuda = compileCuda(out, options);
     const written = options.out === undefined ? undefined : writeCudaPackage(cuda, options.out);
     return { ...base, cuda, ...(written ? { package: written } : {}) };
+  }
+  if (target === 'webgpu') {
+    const webgpu = compileWebGpu(out, options);
+    const written = options.out === undefined ? undefined : writeWebGpuPackage(webgpu, options.out, { name: options.packageName });
+    return { ...base, webgpu, ...(written ? { package: written } : {}) };
   }
   const wasm = compileWasm(out, options);
   const pkg = options.out === undefined ? undefined : writePackage(wasm, options.out, { name: options.packageName });

@@ -1,7 +1,8 @@
-// `sluice bench MODEL --target wasm`: compiles a model in memory, loads it into the runtime
-// (runtime/wasm) and times repeated runs on seeded random inputs after a warm-up. Each timed
-// run is what a user's `model.run(inputs)` costs: inputs copied in, every dispatch, outputs
-// read back.
+// `sluice bench MODEL --target wasm|webgpu`: compiles a model in memory, loads it into the
+// runtime (runtime/wasm, or runtime/webgpu on Node's Dawn device) and times repeated runs on
+// seeded random inputs after a warm-up. Each timed run is what a user's `model.run(inputs)`
+// costs: inputs copied in, every dispatch, outputs read back (on WebGPU: until mapAsync
+// resolves, so the GPU work is finished and in host memory).
 
 import { InvalidArgumentError, type Command } from 'commander';
 import { compile } from '../index.js';
@@ -10,10 +11,13 @@ import { hashSeed, randomTensor } from '../compiler/io/random.js';
 import { readSafetensors } from '../compiler/io/safetensors.js';
 import { evalShapeJson } from '../runtime/dim-eval.js';
 import { loadModel, type InputValue } from '../runtime/wasm/index.js';
+import { loadModel as loadWebGpuModel } from '../runtime/webgpu/index.js';
+import { nodeWebGpuDevice, describeAdapter } from '../compiler/driver/node-webgpu.js';
+import type { Manifest } from '../runtime/manifest.js';
 import type { TensorData } from '../runtime/wasm/tensor-data.js';
 import { collectPair, parseChoice, parseDimValue, parseNonNegativeInt, parsePositiveInt } from './options.js';
 
-const BENCH_TARGETS = ['wasm'] as const;
+const BENCH_TARGETS = ['wasm', 'webgpu'] as const;
 type BenchTarget = (typeof BENCH_TARGETS)[number];
 
 /** Weights files larger than this are refused before reading. */
@@ -46,6 +50,51 @@ export interface BenchResult {
   readonly meanMs: number;
   /** Every timed run, in order. */
   readonly samplesMs: readonly number[];
+  /** webgpu: the adapter (vendor, architecture, description as Dawn reports them). */
+  readonly adapter?: string;
+  /** webgpu: whether the shader-f16 variant ran. */
+  readonly f16?: boolean;
+}
+
+/** What the timing loop needs of a loaded model, whichever runtime holds it. */
+interface TimedModel {
+  run(inputs: Record<string, InputValue>, options: { dims: Record<string, number> }): Promise<unknown>;
+  dispose(): void;
+}
+
+/** Seeded random inputs at the compiled dims. */
+function benchInputs(manifest: Manifest, dims: ReadonlyMap<string, number>, seed: number): Record<string, InputValue> {
+  const inputs: Record<string, InputValue> = {};
+  for (const input of manifest.inputs) {
+    const shape = evalShapeJson(input.shape, dims);
+    const t = randomTensor(input.dtype, shape, hashSeed(seed, 'input', input.name), { label: `input '${input.name}'` });
+    inputs[input.name] = { data: t.data as TensorData, shape };
+  }
+  return inputs;
+}
+
+/** Warm-up then timed runs; each sample is one whole `run`, outputs read back. */
+async function timeRuns(model: TimedModel, manifest: Manifest, dims: ReadonlyMap<string, number>, flags: Pick<BenchFlags, 'runs' | 'warmup' | 'seed'>) {
+  const inputs = benchInputs(manifest, dims, flags.seed);
+  // The package's own symbols (fixed dims were substituted away), at the values compiled for.
+  const symbolic = Object.fromEntries(manifest.dims.map((d) => [d.name, dims.get(d.name)!]));
+  for (let i = 0; i < flags.warmup; i++) await model.run(inputs, { dims: symbolic });
+  const samples: number[] = [];
+  for (let i = 0; i < flags.runs; i++) {
+    const start = performance.now();
+    await model.run(inputs, { dims: symbolic });
+    samples.push(performance.now() - start);
+  }
+  return {
+    dims: Object.fromEntries(dims),
+    runs: samples.length,
+    warmup: flags.warmup,
+    medianMs: median(samples),
+    minMs: Math.min(...samples),
+    maxMs: Math.max(...samples),
+    meanMs: samples.reduce((a, b) => a + b, 0) / samples.length,
+    samplesMs: samples,
+  };
 }
 
 export function median(xs: readonly number[]): number {
@@ -65,6 +114,19 @@ export async function benchModel(modelPath: string, flags: Omit<BenchFlags, 'jso
     relaxedSimd: flags.relaxedSimd,
   });
   for (const w of compiled.warnings) note(w.message);
+  if (compiled.webgpu) {
+    const c = compiled.webgpu;
+    for (const n of c.notes) note(n);
+    if (flags.threads !== undefined) note('--threads applies to the wasm target; ignored');
+    const device = await nodeWebGpuDevice();
+    const model = await loadWebGpuModel({ manifest: c.manifest, shaders: c.shaders, ...(c.f16Shaders ? { f16Shaders: c.f16Shaders } : {}), weights: c.weights, device });
+    try {
+      const timed = await timeRuns(model, c.manifest, c.dims, flags);
+      return { model: c.manifest.model, target: 'webgpu', threads: 1, relaxedSimd: false, ...timed, adapter: describeAdapter(device), f16: model.f16 };
+    } finally {
+      model.dispose();
+    }
+  }
   const c = compiled.wasm!;
   for (const n of c.notes) note(n);
 
@@ -76,35 +138,8 @@ export async function benchModel(modelPath: string, flags: Omit<BenchFlags, 'jso
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
   });
   try {
-    const inputs: Record<string, InputValue> = {};
-    for (const input of c.manifest.inputs) {
-      const shape = evalShapeJson(input.shape, c.dims);
-      const t = randomTensor(input.dtype, shape, hashSeed(flags.seed, 'input', input.name), { label: `input '${input.name}'` });
-      inputs[input.name] = { data: t.data as TensorData, shape };
-    }
-    // The package's own symbols (fixed dims were substituted away), at the values compiled for.
-    const symbolic = Object.fromEntries(c.manifest.dims.map((d) => [d.name, c.dims.get(d.name)!]));
-    for (let i = 0; i < flags.warmup; i++) await model.run(inputs, { dims: symbolic });
-    const samples: number[] = [];
-    for (let i = 0; i < flags.runs; i++) {
-      const start = performance.now();
-      await model.run(inputs, { dims: symbolic });
-      samples.push(performance.now() - start);
-    }
-    return {
-      model: c.manifest.model,
-      target: flags.target,
-      threads: model.threads,
-      relaxedSimd: model.relaxedSimd,
-      dims: Object.fromEntries(c.dims),
-      runs: samples.length,
-      warmup: flags.warmup,
-      medianMs: median(samples),
-      minMs: Math.min(...samples),
-      maxMs: Math.max(...samples),
-      meanMs: samples.reduce((a, b) => a + b, 0) / samples.length,
-      samplesMs: samples,
-    };
+    const timed = await timeRuns(model, c.manifest, c.dims, flags);
+    return { model: c.manifest.model, target: flags.target, threads: model.threads, relaxedSimd: model.relaxedSimd, ...timed };
   } finally {
     model.dispose();
   }
@@ -121,7 +156,9 @@ export async function benchCommand(modelPath: string, flags: BenchFlags): Promis
   }
   const dims = Object.entries(r.dims).map(([k, v]) => `${k}=${v}`).join(', ') || 'no dims';
   const log = (s: string): void => void process.stdout.write(`${s}\n`);
-  log(`${r.model} on ${r.target} with ${dims}, ${r.threads} thread${r.threads === 1 ? '' : 's'}${r.relaxedSimd ? ', relaxed SIMD' : ''}`);
+  log(r.target === 'webgpu'
+    ? `${r.model} on webgpu with ${dims}, ${r.adapter ?? 'an unnamed adapter'}${r.f16 ? ', shader-f16' : ''}`
+    : `${r.model} on ${r.target} with ${dims}, ${r.threads} thread${r.threads === 1 ? '' : 's'}${r.relaxedSimd ? ', relaxed SIMD' : ''}`);
   log(`  median ${ms(r.medianMs)}   min ${ms(r.minMs)}   max ${ms(r.maxMs)}   (${r.runs} runs after ${r.warmup} warm-up)`);
   return 0;
 }
@@ -133,7 +170,7 @@ export function addBenchCommand(program: Command, done: (exitCode: Promise<numbe
     .description('time a compiled model on random inputs: median, min and max over repeated runs after a warm-up')
     .argument('<model>', 'a .sluice or .onnx file')
     .option('--target <target>', `where to run: ${BENCH_TARGETS.join(', ')}`, parseChoice('target', BENCH_TARGETS), 'wasm' as BenchTarget)
-    .option('--threads <n>', 'threads that run kernels, the main one included (default: the cores, at most 8)', parsePositiveInt('--threads'))
+    .option('--threads <n>', 'wasm: threads that run kernels, the main one included (default: the cores, at most 8)', parsePositiveInt('--threads'))
     .option('--dim <name=value>', 'bind a symbolic dimension (repeatable); others take their default or 16', collectPair('NAME=VALUE', parseDimValue))
     .option('--runs <n>', 'timed runs', parsePositiveInt('--runs'), 20)
     .option('--warmup <n>', 'untimed runs first', parseNonNegativeInt('--warmup'), 3)

@@ -1,5 +1,5 @@
-// `sluice compile MODEL --target wasm|cuda --out DIR`: compiles a model into a package (an npm package for wasm,
-// CUDA sources with a C API and build files for cuda; compiler/package/) and reports its memory and size.
+// `sluice compile MODEL --target wasm|webgpu|cuda --out DIR`: compiles a model into a package (an npm package for
+// wasm and webgpu, CUDA sources with a C API and build files for cuda; compiler/package/) and reports its memory and size.
 
 import type { Command } from 'commander';
 import { compile } from '../index.js';
@@ -40,7 +40,7 @@ export function compileCommand(modelPath: string, flags: CompileFlags): number {
     relaxedSimd: flags.relaxedSimd,
     arch: flags.arch,
   });
-  const c = compiled.wasm ?? compiled.cuda!;
+  const c = compiled.wasm ?? compiled.webgpu ?? compiled.cuda!;
   const written = compiled.package!;
   const stats = c.manifest.stats;
   const symbolic = c.manifest.dims.map((d) => d.name);
@@ -85,6 +85,11 @@ export function compileCommand(modelPath: string, flags: CompileFlags): number {
     log(`  package   ${bytes(written.bytes)} in ${written.files.length} files (kernels.cu ${bytes(size('kernels.cu'))}, weights.bin ${bytes(size('weights.bin'))}); build: make (ARCH=${compiled.cuda.arch}) or cmake; make emulated without a GPU`);
     return 0;
   }
+  if (compiled.webgpu) {
+    const f16 = compiled.webgpu.manifest.files.f16Module;
+    log(`  package   ${bytes(written.bytes)} in ${written.files.length} files (${stats.kernels} WGSL modules in ${compiled.webgpu.manifest.files.module}/${f16 ? ` and their shader-f16 variant in ${f16}/` : ''}, weights.bin ${bytes(size('weights.bin'))}, runtime ${bytes(runtimeBytes)})`);
+    return 0;
+  }
   log(`  package   ${bytes(written.bytes)} in ${written.files.length} files (model.wasm ${bytes(size('model.wasm'))}, weights.bin ${bytes(size('weights.bin'))}, runtime ${bytes(runtimeBytes)})`);
   return 0;
 }
@@ -93,7 +98,7 @@ export function compileCommand(modelPath: string, flags: CompileFlags): number {
 export function addCompileCommand(program: Command, done: (exitCode: number) => void, setJson: (json: boolean) => void): void {
   program
     .command('compile')
-    .description('compile a model into a package: an npm package (wasm) or CUDA sources with a C API and build files (cuda)')
+    .description('compile a model into a package: an npm package (wasm, webgpu) or CUDA sources with a C API and build files (cuda)')
     .argument('<model>', 'a .sluice or .onnx file')
     .option('--target <target>', `what to compile for: ${PACKAGE_TARGETS.join(', ')}`, parseChoice('target', PACKAGE_TARGETS), 'wasm' as PackageTarget)
     .requiredOption('--out <dir>', 'the package folder to write (created; an earlier package there is replaced)')

@@ -41,6 +41,14 @@ export interface CudaCompilation {
   readonly notes: readonly string[];
 }
 
+/** Kernels take their buffers as `__restrict__` pointers: one value bound to two of them would be undefined behaviour. */
+function checkNoAliasing(program: Program): void {
+  for (const d of program.dispatches) {
+    const ids = Object.values(d.buffers);
+    if (new Set(ids).size !== ids.length) throw new Error(`cuda: dispatch of ${d.kernel} binds one value to two buffer parameters`);
+  }
+}
+
 export const CUDA_PACKAGE_FILES = { module: 'kernels.cu', weights: 'weights.bin' } as const;
 
 export function compileCuda(graph: Graph, options: CompileCudaOptions = {}): CudaCompilation {
@@ -49,6 +57,7 @@ export function compileCuda(graph: Graph, options: CompileCudaOptions = {}): Cud
   const { env, fixed } = bindDims(graph, options.dims ?? {}, notes);
   const program = lowerProgram(specializeDims(graph, fixed), CUDA_TARGET);
   checkShapes(program, env);
+  checkNoAliasing(program);
   const plan = planMemory(program, { hint: env });
   const { bin, entries } = packWeights(program, plan, paramTensors(graph, program, options, notes));
   const base = buildManifest({ program, plan, weights: entries, statsDims: env });

@@ -27,7 +27,7 @@ import { checkManifest, type Manifest } from '../../runtime/manifest.js';
 import { DEMO_DIM_VALUE, initScale } from './run-model.js';
 
 /** Targets `compile` can write a package for. */
-export const PACKAGE_TARGETS = ['wasm', 'cuda'] as const;
+export const PACKAGE_TARGETS = ['wasm', 'webgpu', 'cuda'] as const;
 export type PackageTarget = (typeof PACKAGE_TARGETS)[number];
 
 /** Bytes a wasm32 memory can hold (65536 pages of 64 KiB). */

@@ -35,6 +35,9 @@ export async function loadPackage(dir: string, options: LoadPackageOptions = {})
     if (e instanceof ManifestError || e instanceof SyntaxError) throw new DiagnosticError([diag('badFile', undefined, join(root, 'manifest.json'), e.message)]);
     throw e;
   }
+  if (manifest.target !== 'wasm') {
+    throw new DiagnosticError([diag('badFile', undefined, join(root, 'manifest.json'), `the package was compiled for ${manifest.target}; loadPackage runs WebAssembly packages (a webgpu package loads with its own index.js: load({ gpu }))`)]);
+  }
   return loadModel({
     manifest,
     wasm: read(root, manifest.files.module),

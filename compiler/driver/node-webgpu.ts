@@ -37,3 +37,11 @@ export function nodeWebGpuDevice(): Promise<GPUDevice> {
   })();
   return device;
 }
+
+/** The adapter behind a device, in words (what Dawn reports: vendor, architecture, description). */
+export function describeAdapter(device: GPUDevice): string {
+  const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  if (!info) return 'unknown adapter';
+  const parts = [info.vendor, info.architecture, info.description].filter((p) => p && p.length > 0);
+  return parts.length ? parts.join(' / ') : 'unknown adapter';
+}

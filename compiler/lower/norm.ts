@@ -3,12 +3,14 @@
 // and variance; mean of squares), then a last pass writes the normalised values through the
 // fused epilogue. The prologue (ops feeding only the norm) is recomputed in every pass rather
 // than stored. When the row is the contiguous innermost axis of f32 values, every pass runs an
-// f32x4 loop with a scalar tail.
+// f32x4 loop with a scalar tail. A plain softmax on the CPU (one work item owns its row) stores
+// e^(x−max) in its output during the sum pass and scales it in place, so exp runs once per
+// element instead of twice and the prologue is not recomputed.
 
 import { constValue, type Dim } from '../ir/dim.js';
 import type { Node } from '../ir/node.js';
 import {
-  add, binary, cast, div, f32, i32, min, mul, reduceLanes, rem, splat, store, sub, unary, KernelBuilder,
+  add, binary, cast, div, f32, i32, load, min, mul, reduceLanes, rem, splat, store, sub, unary, KernelBuilder,
 } from '../kernel/builder.js';
 import type { Expr } from '../kernel/ir.js';
 import { LoweringError } from './errors.js';
@@ -44,6 +46,8 @@ export interface NormRowLoops {
   accumulate(L: Expr, op: 'add' | 'max', init: number, f: ElementFn): Expr;
   /** Runs body over the row's L elements. */
   forEach(L: Expr, body: (k: Expr, lanes: 1 | 4, vectorVar: string | undefined) => void): void;
+  /** Whether one pass may store into the row's output and a later pass read it back (the same work item owns every element). */
+  readonly readBack?: boolean;
 }
 
 export function planNorm(g: GroupLowering): NormPlan {
@@ -76,6 +80,7 @@ export function lowerNorm(g: GroupLowering): LoweredKernel {
   const loops: NormRowLoops = {
     accumulate: (L, op, init, f) => accumulateRow(kb, L, plan.canVector, op, init, f),
     forEach: (L, body) => rowLoop(kb, L, plan.canVector, body),
+    readBack: true,
   };
   kb.loop('item', i32(0), dimExpr(gridDim, kb, uniforms), 'grid.x', (item) => {
     const row = (r: Expr): void => emitNormRow(g, kb, uniforms, plan, r, loops);
@@ -98,7 +103,10 @@ export function emitNormRow(g: GroupLowering, kb: KernelBuilder, uniforms: Unifo
   const x = anchor.src[0]!;
   const shape = x.shape;
   const axis = anchor.attrs.axis;
-  const out = kb.buffer(g.out.value, g.out.dtype, 'write');
+  // softmax's exps kept in the output between passes (see the file header)
+  const keepExps = anchor.op === 'softmax' && loops.readBack === true && g.group.root === anchor && contiguous &&
+    g.out.dtype === 'f32' && computeType(anchor) === 'f32';
+  const out = kb.buffer(g.out.value, g.out.dtype, keepExps ? 'read_write' : 'write');
   const rootT = computeType(g.group.root);
   const L = dimExpr(rowLength, kb, uniforms);
   const I = dimExpr(innerCount, kb, uniforms);
@@ -130,6 +138,16 @@ export function emitNormRow(g: GroupLowering, kb: KernelBuilder, uniforms: Unifo
     case 'softmax':
     case 'log_softmax': {
       const m = kb.let('row_max', accumulate('max', -Infinity, xAt));
+      if (keepExps) {
+        const s = kb.let('row_sum', accumulate('add', 0, (k, lanes, v) => {
+          const e = kb.let('e', unary('exp', sub(xAt(k, lanes, v), lanesOf(m, lanes))));
+          kb.emit(store(out, outFlat(k), e));
+          return e;
+        }));
+        const inv = kb.let('inv_sum', div(f32(1), s));
+        value = (k, lanes) => mul(lanes === 1 ? load(out, outFlat(k)) : load(out, outFlat(k), lanes), lanesOf(inv, lanes));
+        break;
+      }
       const s = kb.let('row_sum', accumulate('add', 0, (k, lanes, v) => unary('exp', sub(xAt(k, lanes, v), lanesOf(m, lanes)))));
       if (anchor.op === 'softmax') {
         const inv = kb.let('inv_sum', div(f32(1), s));

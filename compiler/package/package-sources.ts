@@ -5,7 +5,7 @@ import type { Manifest, ManifestDType, ManifestTensor } from '../../runtime/mani
 import { PACKAGE_FILES } from './build-manifest.js';
 
 /** The typed array the runtime exchanges for each dtype (runtime/wasm). */
-const ARRAY_TYPE: Readonly<Record<ManifestDType, string>> = {
+export const ARRAY_TYPE: Readonly<Record<ManifestDType, string>> = {
   f64: 'Float64Array', f32: 'Float32Array', f16: 'Float32Array', bf16: 'Float32Array',
   i64: 'BigInt64Array', i32: 'Int32Array', i16: 'Int16Array', i8: 'Int8Array',
   u64: 'BigUint64Array', u32: 'Uint32Array', u16: 'Uint16Array', u8: 'Uint8Array',
@@ -13,12 +13,12 @@ const ARRAY_TYPE: Readonly<Record<ManifestDType, string>> = {
 };
 
 /** Text safe inside a line or block comment (model and dim names come from ONNX files). */
-function commentText(text: string): string {
+export function commentText(text: string): string {
   return text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/\*\//g, '* /');
 }
 
 /** Inputs of f16/bf16 may also be given as raw 16-bit patterns. */
-function inputArrayType(dtype: ManifestDType): string {
+export function inputArrayType(dtype: ManifestDType): string {
   return dtype === 'f16' || dtype === 'bf16' ? 'Float32Array | Uint16Array' : ARRAY_TYPE[dtype];
 }
 
@@ -44,7 +44,7 @@ export function printPackageJson(manifest: Manifest, o: PackageJsonOptions): str
   const pkg = {
     name: o.name ?? packageNameFor(manifest.model),
     version: o.version ?? '0.1.0',
-    description: `${manifest.model}, compiled by sluice ${o.sluiceVersion} for WebAssembly`,
+    description: `${manifest.model}, compiled by sluice ${o.sluiceVersion} for ${manifest.target === 'webgpu' ? 'WebGPU' : 'WebAssembly'}`,
     type: 'module',
     main: 'index.js',
     types: 'index.d.ts',
@@ -102,7 +102,7 @@ export const outputNames = ${JSON.stringify(manifest.outputs.map((o) => o.name))
 `;
 }
 
-function shapeText(t: ManifestTensor): string {
+export function shapeText(t: ManifestTensor): string {
   const dim = (d: ManifestTensor['shape'][number]): string => (typeof d === 'object' ? 'expr' : String(d));
   return commentText(`${t.dtype}[${t.shape.map(dim).join(', ')}]`);
 }

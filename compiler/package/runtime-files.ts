@@ -1,5 +1,5 @@
-// Finding the runtime a package ships: the built JavaScript of runtime/wasm (dist/runtime/wasm)
-// and every file it imports, followed through relative imports, so a package holds what the
+// Finding the runtime a package ships: the built JavaScript of its target's runtime
+// (dist/runtime/wasm or dist/runtime/webgpu) and every file it imports, followed through relative imports, so a package holds what the
 // runtime needs and nothing more. A bare import other than `node:` builtins would need a
 // dependency, which packages never have: that is a bug in the runtime, reported as such.
 
@@ -61,12 +61,12 @@ function jsFilesUnder(dir: string): string[] {
 
 /**
  * Paths (relative to `base`, with `/`) of the runtime files a package needs: everything under
- * base/runtime/wasm and what those files import, transitively.
+ * base/runtime/RUNTIME and what those files import, transitively.
  */
-export function runtimeFiles(base: string): string[] {
-  const entry = join(base, 'runtime', 'wasm');
+export function runtimeFiles(base: string, runtime: 'wasm' | 'webgpu' = 'wasm'): string[] {
+  const entry = join(base, 'runtime', runtime);
   if (!existsSync(join(entry, 'index.js'))) {
-    throw new Error(`the WebAssembly runtime is not built: ${join(entry, 'index.js')} is missing (run npm run build)`);
+    throw new Error(`the ${runtime === 'wasm' ? 'WebAssembly' : 'WebGPU'} runtime is not built: ${join(entry, 'index.js')} is missing (run npm run build)`);
   }
   const seen = new Set<string>();
   const queue = jsFilesUnder(entry);

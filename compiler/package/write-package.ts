@@ -37,12 +37,12 @@ export interface WrittenPackage {
   readonly bytes: number;
 }
 
-function fail(path: string, e: unknown): never {
+export function fail(path: string, e: unknown): never {
   throw new DiagnosticError([diag('cannotWrite', undefined, path, e instanceof Error ? e.message : String(e))]);
 }
 
 /** Whether `dir` may be written: missing, empty, or an earlier sluice package. */
-function checkOutDir(dir: string): void {
+export function checkOutDir(dir: string): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) fail(dir, new Error('it exists and is not a folder'));
   if (readdirSync(dir).length === 0) return;

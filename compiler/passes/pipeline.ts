@@ -5,6 +5,7 @@
 import type { Graph } from '../ir/graph.js';
 import { verifyGraph } from '../ir/verify.js';
 import { foldConstants } from './fold-constants.js';
+import { fuseAttention } from './fuse-attention.js';
 import { simplify } from './simplify.js';
 
 export interface Pass {
@@ -31,6 +32,9 @@ export function graphPasses(): Pass[] {
     { name: 'fold-constants', run: foldConstants },
     // Identities after folding, since folding exposes `x * 1` and friends.
     { name: 'simplify', run: simplify },
+    // Attention after simplify (composed transposes and reshapes expose Kᵀ and repeated K/V
+    // heads) and before kernel grouping, which would otherwise split it into matmul/softmax.
+    { name: 'fuse-attention', run: fuseAttention },
   ];
 }
 

@@ -31,8 +31,11 @@ export function ruleSet(...rules: readonly Rule[]): RuleSet {
   return byOp;
 }
 
-/** Copies `graph` into a fresh builder, mapping each node through `visit` (bottom-up). */
-export function rebuildGraph(graph: Graph, visit: (node: Node, b: GraphBuilder) => Node = (n) => n): Graph {
+/**
+ * Copies `graph` into a fresh builder, mapping each node through `visit` (bottom-up); `visit`
+ * also gets the node of `graph` the copy was made from (for facts about the old graph, like users).
+ */
+export function rebuildGraph(graph: Graph, visit: (node: Node, b: GraphBuilder, original: Node) => Node = (n) => n): Graph {
   const b = new GraphBuilder(graph.name);
   for (const d of graph.dims) b.declareDim(d.name, d.defaultValue);
   const mapped = new Map<Node, Node>();
@@ -44,7 +47,7 @@ export function rebuildGraph(graph: Graph, visit: (node: Node, b: GraphBuilder) 
     let copy: Node;
     if (n.op === 'constant') copy = b.constant(n.attrs.value);
     else copy = b.op(n.op, n.src.map((s) => mapped.get(s)!), n.attrs as never, graph.spans.get(n));
-    mapped.set(n, visit(copy, b));
+    mapped.set(n, visit(copy, b, n));
   }
   for (const o of graph.outputs) b.output(o.name, mapped.get(o.node)!);
   const { graph: out, diagnostics } = b.finish();

@@ -109,6 +109,7 @@ function toBytes(b: Bytes): Uint8Array {
 /** loadModel on a given host (tests use it to act out a browser page without isolation). */
 export async function createModel(options: LoadOptions, host: Host): Promise<Model> {
   const manifest = checkManifest(typeof options.manifest === 'string' ? JSON.parse(options.manifest) : options.manifest);
+  if (manifest.target !== 'wasm') throw new Error(`sluice runtime: this package was compiled for the ${manifest.target} target; the WebAssembly runtime runs only packages compiled with --target wasm`);
   const requested = options.threads ?? Math.min(DEFAULT_MAX_THREADS, Math.max(1, host.cores));
   if (!Number.isSafeInteger(requested) || requested < 1) throw new RangeError(`threads must be a positive integer, got ${options.threads}`);
 

@@ -72,8 +72,23 @@ export class ShaderError extends Error {
   }
 }
 
-async function getDevice(options: LoadOptions, wantF16: boolean): Promise<{ device: GPUDevice; f16: boolean }> {
-  if (options.device) return { device: options.device, f16: wantF16 && options.device.features.has('shader-f16') };
+// The spec's flag values, so the runtime needs no GPUBufferUsage/… globals (Node's `webgpu`
+// package only installs them when asked).
+const BUFFER_MAP_READ = 0x1, BUFFER_COPY_SRC = 0x4, BUFFER_COPY_DST = 0x8, BUFFER_UNIFORM = 0x40, BUFFER_STORAGE = 0x80;
+const STAGE_COMPUTE = 0x4;
+const MAP_READ = 0x1;
+
+interface OpenedDevice {
+  readonly device: GPUDevice;
+  readonly f16: boolean;
+  /** The device was requested here, so the model destroys it. */
+  readonly owned: boolean;
+  /** Kept reachable while the device lives (Dawn in Node crashes when its GPU object is collected). */
+  readonly gpu?: GPU;
+}
+
+async function getDevice(options: LoadOptions, wantF16: boolean): Promise<OpenedDevice> {
+  if (options.device) return { device: options.device, f16: wantF16 && options.device.features.has('shader-f16'), owned: false };
   const gpu = options.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) throw new Error('sluice webgpu: WebGPU is not available here (no navigator.gpu; in Node pass `gpu` from the webgpu package)');
   const adapter = await gpu.requestAdapter();
@@ -85,7 +100,7 @@ async function getDevice(options: LoadOptions, wantF16: boolean): Promise<{ devi
     limits[name] = adapter.limits[name];
   }
   const device = await adapter.requestDevice({ requiredFeatures: f16 ? ['shader-f16'] : [], requiredLimits: limits });
-  return { device, f16 };
+  return { device, f16, owned: true, gpu };
 }
 
 /** The 1-based line `lineNum` of `code`, for error messages. */
@@ -105,9 +120,9 @@ async function createPipeline(device: GPUDevice, kernel: ManifestKernel, code: s
   }
   if (scopeError) throw new ShaderError(kernel.name, `sluice webgpu: kernel '${kernel.name}': ${scopeError.message}`);
   const entries: GPUBindGroupLayoutEntry[] = [];
-  if (kernel.uniforms.length > 0) entries.push({ binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
+  if (kernel.uniforms.length > 0) entries.push({ binding: 0, visibility: STAGE_COMPUTE, buffer: { type: 'uniform' } });
   kernel.buffers.forEach((b, k) => entries.push({
-    binding: k + 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.access === 'read' ? 'read-only-storage' : 'storage' },
+    binding: k + 1, visibility: STAGE_COMPUTE, buffer: { type: b.access === 'read' ? 'read-only-storage' : 'storage' },
   }));
   const layout = device.createPipelineLayout({ bindGroupLayouts: [device.createBindGroupLayout({ entries, label: kernel.name })] });
   try {
@@ -127,8 +142,9 @@ function kernelEntryPoint(code: string, name: string): string {
 
 export async function loadModel(options: LoadOptions): Promise<Model> {
   const manifest = checkManifest(typeof options.manifest === 'string' ? JSON.parse(options.manifest) : options.manifest);
-  if (manifest.target !== 'webgpu') throw new Error(`sluice webgpu: the package was compiled for ${manifest.target}, not webgpu`);
-  const { device, f16 } = await getDevice(options, options.f16Shaders !== undefined);
+  if (manifest.target !== 'webgpu') throw new Error(`sluice webgpu: this package was compiled for the ${manifest.target} target; the WebGPU runtime runs only packages compiled with --target webgpu`);
+  const opened = await getDevice(options, options.f16Shaders !== undefined);
+  const { device, f16 } = opened;
   const shaders = f16 ? options.f16Shaders! : options.shaders;
   const maxBuffers = device.limits.maxStorageBuffersPerShaderStage;
   for (const k of manifest.kernels) {
@@ -136,12 +152,18 @@ export async function loadModel(options: LoadOptions): Promise<Model> {
       throw new LimitError('maxStorageBuffersPerShaderStage', `sluice webgpu: kernel '${k.name}' binds ${k.buffers.length} storage buffers, over the device's maxStorageBuffersPerShaderStage (${maxBuffers})`);
     }
   }
-  const pipelines = await Promise.all(manifest.kernels.map((k) => {
-    const code = shaders[k.name];
-    if (code === undefined) throw new Error(`sluice webgpu: no WGSL module for kernel '${k.name}'`);
-    return createPipeline(device, k, code);
-  }));
-  const model = new WebGpuModel(manifest, device, f16, new Map(manifest.kernels.map((k, i) => [k.name, pipelines[i]!])));
+  let pipelines: GPUComputePipeline[];
+  try {
+    pipelines = await Promise.all(manifest.kernels.map((k) => {
+      const code = shaders[k.name];
+      if (code === undefined) throw new Error(`sluice webgpu: no WGSL module for kernel '${k.name}'`);
+      return createPipeline(device, k, code);
+    }));
+  } catch (e) {
+    if (opened.owned) device.destroy();
+    throw e;
+  }
+  const model = new WebGpuModel(manifest, device, f16, new Map(manifest.kernels.map((k, i) => [k.name, pipelines[i]!])), opened);
   model.uploadWeights(options.weights instanceof Uint8Array ? options.weights : new Uint8Array(options.weights));
   return model;
 }
@@ -154,7 +176,7 @@ interface DimsState {
   readonly owned: GPUBuffer[];
 }
 
-const USAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+const USAGE = BUFFER_STORAGE | BUFFER_COPY_DST | BUFFER_COPY_SRC;
 
 class WebGpuModel implements Model {
   private readonly persistent = new Map<string, GPUBuffer>();
@@ -166,6 +188,7 @@ class WebGpuModel implements Model {
     readonly device: GPUDevice,
     readonly f16: boolean,
     private readonly pipelines: ReadonlyMap<string, GPUComputePipeline>,
+    private readonly opened: OpenedDevice,
   ) {}
 
   private createBuffer(valueId: string, elements: number): GPUBuffer {
@@ -175,7 +198,7 @@ class WebGpuModel implements Model {
     if (bytes > limit) {
       throw new LimitError('maxStorageBufferBindingSize', `sluice webgpu: '${v.name}' needs a buffer of ${bytes} bytes, over the device's maxStorageBufferBindingSize (${limit} bytes)`);
     }
-    return this.device.createBuffer({ size: bytes, usage: USAGE(), label: v.name });
+    return this.device.createBuffer({ size: bytes, usage: USAGE, label: v.name });
   }
 
   uploadWeights(weights: Uint8Array): void {
@@ -218,7 +241,7 @@ class WebGpuModel implements Model {
       const entries: GPUBindGroupEntry[] = [];
       if (kernel.uniforms.length > 0) {
         const values = Int32Array.from(kernel.uniforms, (u) => evalDimJson(d.uniforms[u.name]!, dims));
-        const ub = this.device.createBuffer({ size: Math.ceil(values.byteLength / 16) * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: `${d.kernel} uniforms` });
+        const ub = this.device.createBuffer({ size: Math.ceil(values.byteLength / 16) * 16, usage: BUFFER_UNIFORM | BUFFER_COPY_DST, label: `${d.kernel} uniforms` });
         writeWords(this.device, ub, values);
         owned.push(ub);
         entries.push({ binding: 0, resource: { buffer: ub } });
@@ -249,7 +272,7 @@ class WebGpuModel implements Model {
     const reads = this.manifest.outputs.map((o) => {
       const count = s.elements.get(o.value)!;
       const size = Math.max(4, Math.ceil((count * gpuElementBytes(o.dtype, this.f16)) / 4) * 4);
-      const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: `read ${o.name}` });
+      const staging = this.device.createBuffer({ size, usage: BUFFER_MAP_READ | BUFFER_COPY_DST, label: `read ${o.name}` });
       encoder.copyBufferToBuffer(s.buffers.get(o.value)!, 0, staging, 0, size);
       return { o, count, staging };
     });
@@ -258,7 +281,7 @@ class WebGpuModel implements Model {
     if (error) throw new Error(`sluice webgpu: running '${this.manifest.model}' failed: ${error.message}`);
     const outputs: Record<string, OutputTensor> = {};
     for (const { o, count, staging } of reads) {
-      await staging.mapAsync(GPUMapMode.READ);
+      await staging.mapAsync(MAP_READ);
       const data = fromGpuWords(staging.getMappedRange().slice(0), o.dtype, this.f16, count);
       staging.destroy();
       outputs[o.name] = { data, shape: evalShapeJson(o.shape, call.dims), dtype: o.dtype };
@@ -279,6 +302,7 @@ class WebGpuModel implements Model {
     this.disposed = true;
     if (this.state) for (const b of this.state.owned) b.destroy();
     for (const b of this.persistent.values()) b.destroy();
+    if (this.opened.owned) this.device.destroy();
   }
 }
 

@@ -7,7 +7,7 @@
 // threadIdx.
 
 import type { DType } from '../../compiler/ir/dtype.js';
-import { elemOf, isVector, lanesOf, type BufferParam, type KBinaryOp, type KType, type KUnaryOp, type ScalarType } from '../../compiler/kernel/ir.js';
+import { elemOf, isVector, lanesOf, type BufferParam, type KBinaryOp, type KType, type KUnaryOp, type ScalarType, type Stmt } from '../../compiler/kernel/ir.js';
 import { formatFloat, printExpr, PREC, type CDialect, type ForStmt, type InfixOp, type MappedLoop, type PrintContext } from '../c-style/index.js';
 import { gridIndexOf } from './grid.js';
 
@@ -172,6 +172,10 @@ function storeElement(dtype: DType, value: string): string {
   }
 }
 
+function holdsBarrier(stmts: readonly Stmt[]): boolean {
+  return stmts.some((s) => s.kind === 'barrier' || (s.kind === 'for' && holdsBarrier(s.body)) || (s.kind === 'if' && (holdsBarrier(s.then) || holdsBarrier(s.else))));
+}
+
 export const CUDA_DIALECT: CDialect = {
   identifier: cudaIdentifier,
   typeName,
@@ -218,6 +222,9 @@ export const CUDA_DIALECT: CDialect = {
     const index = `(int)threadIdx.${axis}`;
     if (!(loop.start.kind === 'const' && loop.start.value === 0)) throw new Error(`cuda: thread loop ${loop.var} of ${ctx.kernel.name} does not start at 0`);
     const exact = loop.end.kind === 'const' && loop.end.value === size;
-    return exact ? { index } : { index, guard: `${index} < ${printExpr(loop.end, CUDA_DIALECT, ctx, PREC.primary)}` };
+    if (exact) return { index };
+    // A guarded __syncthreads() would hang the threads outside the guard.
+    if (holdsBarrier(loop.body)) throw new Error(`cuda: thread loop ${loop.var} of ${ctx.kernel.name} holds a barrier but does not span the block`);
+    return { index, guard: `${index} < ${printExpr(loop.end, CUDA_DIALECT, ctx, PREC.primary)}` };
   },
 };

@@ -2,3 +2,4 @@
 export { printCudaModule, type CudaModule, type PrintedCudaKernel } from './module.js';
 export { CUDA_DIALECT, cudaIdentifier, storageType } from './dialect.js';
 export { CUDA_PRELUDE } from './prelude.js';
+export { formatResources, parsePtxasReport, type KernelResources } from './ptxas-report.js';

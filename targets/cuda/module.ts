@@ -41,7 +41,9 @@ function writeKernel(w: CodeWriter, k: Kernel, symbol: string, threads: number):
   const ctx = kernelContext(k);
   w.line(`// kernel ${k.name}: ${k.workgroupSize.join('x')} threads per block`);
   if (k.sources.length) w.line(`// sources: ${k.sources.join(', ')}`);
-  w.block(`extern "C" __global__ void __launch_bounds__(${threads}) ${symbol}(${signature(k)})`, () => {
+  // Min 1 block per SM: with the thread count alone ptxas aims at an occupancy target and may
+  // cap registers below what the schedule's register tile needs (spills on sm_80).
+  w.block(`extern "C" __global__ void __launch_bounds__(${threads}, 1) ${symbol}(${signature(k)})`, () => {
     for (const line of gridPreamble(k, CUDA_DIALECT, ctx)) w.line(line);
     writeStmts(w, k.body, CUDA_DIALECT, ctx);
   });

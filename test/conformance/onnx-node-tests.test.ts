@@ -1,7 +1,9 @@
-// The ONNX backend node tests on the interpreter and on the wasm target: every test folder in
-// ../shared/onnx-node-tests is imported and run; the scoreboard goes to docs/conformance.md.
-// On the interpreter the suite passes when at least 95% of the tests pass; on both targets
-// every non-pass must have its reason. The wasm pass rate is reported, not asserted.
+// The ONNX backend node tests on the interpreter and on the wasm and webgpu targets: every test
+// folder in ../shared/onnx-node-tests is imported and run; the scoreboard goes to
+// docs/conformance.md. On the interpreter the suite passes when at least 95% of the tests pass;
+// on every target each non-pass must have its reason. The targets' pass rates are reported, not
+// asserted. webgpu runs every test on one Dawn device (SwiftShader without a GPU: about 80 s on
+// two shared cores); without an adapter it is skipped, except under CI=true (testGpu).
 
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -9,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { loadIndex, NODE_TESTS_DIR, nodeTestsPresent, runNodeTest, type NodeTestResult } from './runner.js';
 import { renderScoreboard } from './scoreboard.js';
 import { runNodeTestOnWasm } from './wasm-runner.js';
+import { runNodeTestOnWebGpu } from './webgpu-runner.js';
+import { testGpu } from '../targets/wgsl/device.js';
 
 const GOAL = 0.95;
 const DOC = resolve(import.meta.dirname, '../../docs/conformance.md');
@@ -19,7 +23,7 @@ function summarise(results: readonly NodeTestResult[]): string {
 }
 
 describe('ONNX backend node tests', () => {
-  let interp: NodeTestResult[] | undefined;
+  const columns: Record<string, NodeTestResult[]> = {};
 
   it(`are present at ${NODE_TESTS_DIR}`, () => {
     // CI lays ../shared beside the clone; without it this suite cannot say anything.
@@ -28,8 +32,8 @@ describe('ONNX backend node tests', () => {
 
   it(`pass on the interpreter at ≥ ${GOAL * 100}%, and every non-pass says why`, () => {
     const results = loadIndex().map(runNodeTest);
-    interp = results;
-    writeFileSync(DOC, renderScoreboard({ interp: results }));
+    columns.interp = results;
+    writeFileSync(DOC, renderScoreboard(columns));
     const passed = results.filter((r) => r.status === 'pass').length;
     const summary = summarise(results);
     process.stdout.write(`ONNX node tests on interp: ${summary}\n`);
@@ -41,8 +45,20 @@ describe('ONNX backend node tests', () => {
   it('run on the wasm target, and every non-pass says why', async () => {
     const results: NodeTestResult[] = [];
     for (const entry of loadIndex()) results.push(await runNodeTestOnWasm(entry));
-    writeFileSync(DOC, renderScoreboard(interp ? { interp, wasm: results } : { wasm: results }));
+    columns.wasm = results;
+    writeFileSync(DOC, renderScoreboard(columns));
     process.stdout.write(`ONNX node tests on wasm: ${summarise(results)}\n`);
     for (const r of results) if (r.status !== 'pass') expect(r.reason, r.name).not.toBe('');
   }, 300_000);
+
+  it('run on the webgpu target (Dawn), and every non-pass says why', async (ctx) => {
+    const gpu = await testGpu();
+    if (!gpu) return ctx.skip('no WebGPU adapter (Dawn on SwiftShader: install chromium and libvulkan1)');
+    const results: NodeTestResult[] = [];
+    for (const entry of loadIndex()) results.push(await runNodeTestOnWebGpu(entry, gpu.device));
+    columns.webgpu = results;
+    writeFileSync(DOC, renderScoreboard(columns));
+    process.stdout.write(`ONNX node tests on webgpu: ${summarise(results)}\n`);
+    for (const r of results) if (r.status !== 'pass') expect(r.reason, r.name).not.toBe('');
+  }, 400_000);
 });

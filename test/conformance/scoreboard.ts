@@ -27,6 +27,10 @@ export function renderScoreboard(byTarget: Readonly<Record<string, readonly Node
   lines.push('');
   lines.push('`interp` is the reference interpreter. `wasm` runs the graph passes, lowers to kernels, prints one');
   lines.push('optimised WebAssembly module per test and runs it in the wasm runtime on one thread.');
+  lines.push('`webgpu` lowers for the WebGPU target, prints one WGSL module per kernel and runs them in the');
+  lines.push('WebGPU runtime on Dawn (the `webgpu` package; SwiftShader\'s Vulkan where there is no GPU); every');
+  lines.push('test runs (about 80 s on SwiftShader). Its *unsupported* also covers what WGSL cannot express');
+  lines.push('(the printer\'s WgslUnsupportedError) and device limits (LimitError).');
   lines.push('');
   lines.push('*unsupported*: sluice refuses the model with a diagnostic saying what it lacks (an op, a dtype,');
   lines.push('an attribute value). *failed*: sluice imported and ran it and got it wrong, or refused it for');

@@ -5,9 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkManifest } from '../../../runtime/manifest.js';
-import { HAS_GXX, tempDir } from './harness.js';
+import { HAS_GXX, removeTempDirs, tempDir } from './harness.js';
+
+afterAll(() => removeTempDirs());
 
 const root = resolve(import.meta.dirname, '../../..');
 const bin = join(root, 'bin/sluice.js');
@@ -36,7 +38,7 @@ describe('sluice with --target cuda', () => {
     expect(manifest.kernels.length).toBe(json.kernels);
     expect(readFileSync(join(out, 'Makefile'), 'utf8')).toContain('ARCH ?= sm_90');
     const kernels = readFileSync(join(out, 'kernels.cu'), 'utf8');
-    expect(kernels).toMatch(/extern "C" __global__ void __launch_bounds__\(\d+\) matmul_add_gelu\(/);
+    expect(kernels).toMatch(/extern "C" __global__ void __launch_bounds__\(\d+, 1\) matmul_add_gelu\(/);
     expect(kernels).toContain('// sources: ');
   });
 

@@ -4,11 +4,13 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fromHalfBits, toBf16Bits, toHalfBits } from '../../../compiler/interpret/float-formats.js';
 import { cudaEmulationHeader } from '../../../compiler/package/write-cuda-package.js';
 import { seededRandom } from '../../helpers/random.js';
-import { HAS_GXX, run, tempDir } from './harness.js';
+import { HAS_GXX, removeTempDirs, run, tempDir } from './harness.js';
+
+afterAll(() => removeTempDirs());
 
 const PROGRAM = String.raw`
 #include <cstdio>

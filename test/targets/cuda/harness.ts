@@ -2,7 +2,7 @@
 // (emulated with g++, or checked with nvcc), and running its runner on .npy files.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evalDim } from '../../../compiler/ir/dim.js';
@@ -20,14 +20,23 @@ function has(tool: string): boolean {
 
 export const HAS_NVCC = has('nvcc');
 export const HAS_GXX = has('g++') && has('make');
-/** Under CI with the tool present, nothing may be skipped; elsewhere a missing tool skips with its reason. */
+/** Why tests needing `tool` must skip here, or undefined when it is installed: they skip only where it is absent. */
 export function skipReason(tool: 'nvcc' | 'g++'): string | undefined {
   const present = tool === 'nvcc' ? HAS_NVCC : HAS_GXX;
   return present ? undefined : `${tool} is not installed on this machine`;
 }
 
+const made: string[] = [];
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `sluice-cuda-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `sluice-cuda-${prefix}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes the folders tempDir made (call from afterAll; keep the ones a report points to). */
+export function removeTempDirs(keep: readonly string[] = []): void {
+  for (const dir of made.splice(0)) if (!keep.includes(dir)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** Emulated build flags: -O1 keeps the many test builds quick. */
@@ -90,4 +99,3 @@ export function compareWithInterpreter(
   return problems;
 }
 
-export { mkdirSync };

@@ -3,6 +3,9 @@
 // package and the interpreter use the same ones.
 
 import { readFileSync } from 'node:fs';
+import { loadModel } from '../../../compiler/driver/load-model.js';
+import { graphPasses, runPasses } from '../../../compiler/passes/pipeline.js';
+import { tensor } from '../../../compiler/interpret/tensor.js';
 import { evalDim } from '../../../compiler/ir/dim.js';
 import type { Graph } from '../../../compiler/ir/graph.js';
 import type { Tensor } from '../../../compiler/interpret/tensor.js';
@@ -15,6 +18,10 @@ export interface CudaCase {
   readonly graph: Graph;
   /** Dims of each run (symbols the inputs bind). */
   readonly runs: readonly Readonly<Record<string, number>>[];
+  /** The params' tensors (default: seeded random, caseWeights). */
+  readonly weights?: ReadonlyMap<string, Tensor>;
+  /** Inputs that must not be random (an attention mask), by name, per run. */
+  readonly given?: (run: Readonly<Record<string, number>>) => Readonly<Record<string, Tensor>>;
 }
 
 const N_SIZES = [1, 7, 129].map((N) => ({ N }));
@@ -33,6 +40,24 @@ export function exampleCases(): CudaCase[] {
     { name: 'examples/attention.sluice', graph: file('examples/attention.sluice'), runs: [{ S: 1 }, { S: 9 }] },
     { name: 'examples/transformer-block.sluice', graph: file('examples/transformer-block.sluice'), runs: [{ S: 5 }] },
     { name: 'test/fixtures/dsl/classifier.sluice', graph: file('test/fixtures/dsl/classifier.sluice'), runs: [{ B: 1, T: 3 }, { B: 7, T: 5 }] },
+  ];
+}
+
+/** The ONNX fixtures (their own weights), after the graph passes as the compiler runs them. */
+export function onnxCases(): CudaCase[] {
+  const load = (file: string) => runPasses(loadModel(`test/fixtures/onnx/${file}`), graphPasses()).graph;
+  const bert = load('bert_encoder_layer.onnx');
+  const mask = bert.inputs.find((i) => i.dtype === 'i64')!.attrs.name;
+  const own = (g: Graph) => new Map(g.weights);
+  const gpt2 = load('gpt2_decoder_block.onnx');
+  const llama = load('llama_gqa_decode_step.onnx');
+  const resnet = load('resnet_basic_block.onnx');
+  return [
+    { name: 'BERT encoder layer', graph: bert, weights: own(bert), runs: [{ batch: 2, sequence: 7 }],
+      given: () => ({ [mask]: tensor('i64', [2, 7], Array.from({ length: 14 }, (_, i) => (i % 3 === 2 ? 0 : 1))) }) },
+    { name: 'GPT-2 decoder block', graph: gpt2, weights: own(gpt2), runs: [{ batch: 1, sequence: 5 }] },
+    { name: 'Llama GQA decode step', graph: llama, weights: own(llama), runs: [{ batch: 1, sequence: 1, past_sequence: 6 }] },
+    { name: 'ResNet basic block', graph: resnet, weights: own(resnet), runs: [{ batch: 1, height: 5, width: 7 }] },
   ];
 }
 

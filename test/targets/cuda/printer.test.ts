@@ -4,7 +4,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   add, cast, constant, f32, i32, KernelBuilder, load, lt, mul, reduceLanes, select, store, unary,
 } from '../../../compiler/kernel/builder.js';
@@ -12,7 +12,9 @@ import type { Kernel } from '../../../compiler/kernel/ir.js';
 import { cudaIdentifier } from '../../../targets/cuda/dialect.js';
 import { printCudaModule } from '../../../targets/cuda/module.js';
 import { cudaEmulationHeader } from '../../../compiler/package/write-cuda-package.js';
-import { HAS_GXX, run, tempDir } from './harness.js';
+import { HAS_GXX, removeTempDirs, run, tempDir } from './harness.js';
+
+afterAll(() => removeTempDirs());
 
 /** A GPU-style kernel: a 2-d grid, 64 threads, a workgroup array and a barrier, mixed dtypes. */
 function gpuKernel(): Kernel {
@@ -62,7 +64,7 @@ describe('CUDA printer', () => {
   const gpu = printCudaModule([gpuKernel(), vectorKernel()]).source;
 
   it('prints kernels as extern "C" __global__ functions with restrict pointers and int uniforms', () => {
-    expect(gpu).toContain('extern "C" __global__ void __launch_bounds__(64) scale_rows(const __half* __restrict__ x, __nv_bfloat16* __restrict__ y, '
+    expect(gpu).toContain('extern "C" __global__ void __launch_bounds__(64, 1) scale_rows(const __half* __restrict__ x, __nv_bfloat16* __restrict__ y, '
       + 'const unsigned char* __restrict__ flags, long long* __restrict__ idx, int n, int rows)');
     expect(gpu).toContain('// sources: %3 mul, %4 round');
   });

@@ -1,0 +1,151 @@
+// index.js and index.d.ts of a WebGPU package. load() reads manifest.json, weights.bin and
+// one WGSL module per kernel (files.module/NAME.wgsl, and the shader-f16 variant's folder when
+// there is one) next to itself, and starts runtime/webgpu on navigator.gpu in a browser or on
+// the `gpu` the caller passes in Node (`create([])` of the `webgpu` package: the package does
+// not depend on it).
+
+import type { Manifest, ManifestTensor } from '../../runtime/manifest.js';
+import { ARRAY_TYPE, commentText, inputArrayType, shapeText } from './package-sources.js';
+
+/** Kernel name → its WGSL file name inside the module folder (names made safe, kept distinct). */
+export function shaderFileNames(manifest: Manifest): Record<string, string> {
+  const used = new Set<string>();
+  const out: Record<string, string> = {};
+  for (const k of manifest.kernels) {
+    const safe = k.name.replace(/[^A-Za-z0-9_-]/g, '_') || 'kernel';
+    let file = `${safe}.wgsl`;
+    for (let n = 2; used.has(file.toLowerCase()); n++) file = `${safe}_${n}.wgsl`;
+    used.add(file.toLowerCase());
+    out[k.name] = file;
+  }
+  return out;
+}
+
+export function printWebGpuIndexJs(manifest: Manifest): string {
+  const files = {
+    manifest: 'manifest.json',
+    module: manifest.files.module,
+    weights: manifest.files.weights,
+    ...(manifest.files.f16Module ? { f16Module: manifest.files.f16Module } : {}),
+  };
+  return `// ${commentText(manifest.model)}, compiled by sluice for WebGPU. Generated file.
+//
+//   import { load } from './index.js';
+//   const model = await load();                 // a browser: navigator.gpu
+//   const model = await load({ gpu: create([]) });  // Node: import { create } from 'webgpu'
+//   const outputs = await model.run({ ${commentText(manifest.inputs.map((i) => `${JSON.stringify(i.name)}: ...`).join(', '))} });
+//
+// Files are read next to this one: from disk in Node, with fetch elsewhere.
+
+import { loadModel } from './runtime/webgpu/index.js';
+
+const FILES = ${JSON.stringify(files)};
+/** Kernel name → its WGSL file in FILES.module (and FILES.f16Module). */
+const SHADERS = ${JSON.stringify(shaderFileNames(manifest))};
+
+async function readPackageFile(name) {
+  const url = new URL(name, import.meta.url);
+  if (url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    return new Uint8Array(await readFile(url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(\`cannot fetch \${url}: \${response.status} \${response.statusText}\`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function readShaders(folder) {
+  const decoder = new TextDecoder();
+  const entries = await Promise.all(Object.entries(SHADERS).map(async ([kernel, file]) => [kernel, decoder.decode(await readPackageFile(folder + '/' + file))]));
+  return Object.fromEntries(entries);
+}
+
+/**
+ * Loads the model: reads manifest.json, the kernels and the weights, and creates the pipelines.
+ * options: { gpu } (default navigator.gpu) or { device }. The f16 kernels run where the
+ * adapter has shader-f16; the f32 ones elsewhere.
+ */
+export async function load(options = {}) {
+  const [manifestBytes, weights, shaders, f16Shaders] = await Promise.all([
+    readPackageFile(FILES.manifest),
+    readPackageFile(FILES.weights),
+    readShaders(FILES.module),
+    FILES.f16Module === undefined ? undefined : readShaders(FILES.f16Module),
+  ]);
+  const manifest = JSON.parse(new TextDecoder().decode(manifestBytes));
+  return loadModel({ ...options, manifest, shaders, weights, ...(f16Shaders ? { f16Shaders } : {}) });
+}
+
+export const modelName = ${JSON.stringify(manifest.model)};
+export const inputNames = ${JSON.stringify(manifest.inputs.map((i) => i.name))};
+export const outputNames = ${JSON.stringify(manifest.outputs.map((o) => o.name))};
+`;
+}
+
+export function printWebGpuIndexDts(manifest: Manifest): string {
+  const input = (t: ManifestTensor) => {
+    const array = inputArrayType(t.dtype);
+    return `  /** ${shapeText(t)} */\n  readonly ${JSON.stringify(t.name)}: ${array} | { readonly data: ${array}; readonly shape: readonly number[] };`;
+  };
+  const output = (t: ManifestTensor) =>
+    `  /** ${shapeText(t)} */\n  readonly ${JSON.stringify(t.name)}: OutputTensor<${ARRAY_TYPE[t.dtype]}, ${JSON.stringify(t.dtype)}>;`;
+  const dims = manifest.dims.map((d) => `${d.name}${d.default === undefined ? '' : `=${d.default}`}`).join(', ') || 'none';
+  return `// ${commentText(manifest.model)}, compiled by sluice for WebGPU. Generated file.
+// Symbolic dims: ${commentText(dims)}.
+// GPU objects are typed loosely so the package needs no @webgpu/types; with them installed,
+// GPU and GPUDevice fit GpuLike and GpuDeviceLike.
+
+export interface OutputTensor<A, D extends string> {
+  readonly data: A;
+  readonly shape: readonly number[];
+  readonly dtype: D;
+}
+
+export interface Inputs {
+${manifest.inputs.map(input).join('\n')}
+}
+
+export interface Outputs {
+${manifest.outputs.map(output).join('\n')}
+}
+
+/** navigator.gpu, or in Node \`create([])\` from the \`webgpu\` package. */
+export interface GpuLike {
+  requestAdapter(options?: any): Promise<any>;
+}
+
+/** A GPUDevice. */
+export interface GpuDeviceLike {
+  readonly queue: any;
+  readonly limits: any;
+  readonly features: any;
+}
+
+export interface LoadOptions {
+  /** Where to request a device (default navigator.gpu; required in Node). */
+  readonly gpu?: GpuLike;
+  /** A device to run on instead (its limits must fit the model). */
+  readonly device?: GpuDeviceLike;
+}
+
+export interface Model {
+  readonly device: GpuDeviceLike;
+  /** Whether the f16 kernels run (the adapter has shader-f16). */
+  readonly f16: boolean;
+  /**
+   * Runs the model: one command buffer, only the outputs read back. Every input's dtype and
+   * shape is checked against the manifest. \`dims\` gives symbols that no input shape fixes.
+   */
+  run(inputs: Inputs, options?: { readonly dims?: Readonly<Record<string, number>> }): Promise<Outputs>;
+  /** Zeroes the state buffers (KV caches) that persist between runs. */
+  resetState(): void;
+  /** Frees the GPU buffers (a device the model requested is destroyed too). */
+  dispose(): void;
+}
+
+export declare function load(options?: LoadOptions): Promise<Model>;
+export declare const modelName: string;
+export declare const inputNames: readonly string[];
+export declare const outputNames: readonly string[];
+`;
+}
