@@ -133,9 +133,9 @@ describe('sluice run', () => {
     expect(unknownDim.stderr).toContain("error SL5010: the model has no dimension named 'Q'");
     const onnx = sluice(['run', 'model.onnx']);
     expect(onnx.stderr).toContain("error SL5006: cannot read 'model.onnx': no such file");
-    const target = sluice(['run', 'examples/mlp.sluice', '--target', 'cuda']);
+    const target = sluice(['run', 'examples/mlp.sluice', '--target', 'tpu']);
     expect(target.code).toBe(1);
-    expect(target.stderr).toContain("unknown target 'cuda' (available: wasm, interp)");
+    expect(target.stderr).toContain("unknown target 'tpu' (available: wasm, webgpu, cuda, interp)");
     for (const r of [missing, badInput, badFile, badDim, unknownDim, onnx, target]) noStackTrace(r.stderr);
   });
 
@@ -162,7 +162,7 @@ describe('sluice inspect', () => {
   it('names the passes when asked for one that does not exist', () => {
     const r = sluice(['inspect', 'examples/mlp.sluice', '--after', 'fuse-everything']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("error SL5016: no pass named 'fuse-everything' (passes: parse, fold-constants, simplify, group-kernels)");
+    expect(r.stderr).toContain("error SL5016: no pass named 'fuse-everything' (passes: parse, fold-constants, simplify, fuse-attention, group-kernels)");
   });
 });
 

@@ -108,7 +108,7 @@ describe('sluice compile', () => {
   it('reports mistakes as diagnostics with exit code 1 and no stack trace', () => {
     const cases: [string[], RegExp][] = [
       [['compile', 'examples/mlp.sluice', '--out', join(work, 'bad1'), '--dim', 'Q=3'], /SL5010.*no dimension named 'Q'/],
-      [['compile', 'examples/mlp.sluice', '--out', join(work, 'bad2'), '--target', 'cuda'], /unknown target 'cuda'/],
+      [['compile', 'examples/mlp.sluice', '--out', join(work, 'bad2'), '--target', 'tpu'], /unknown target 'tpu'/],
       [['compile', 'examples/mlp.sluice'], /required option '--out <dir>'/],
       [['compile', 'examples/missing.sluice', '--out', join(work, 'bad3')], /cannot read .*no such file/],
       [['compile', 'examples/mlp.sluice', '--out', join(root, 'examples')], /not empty and does not hold a sluice package/],
