@@ -26,7 +26,7 @@ describe('compile for wasm (API)', () => {
 
   it('stops after a pass without lowering, and refuses unknown targets', () => {
     expect(compile(join(root, 'examples/mlp.sluice'), { target: 'wasm', stopAfter: 'parse' }).wasm).toBeUndefined();
-    expect(() => compile(join(root, 'examples/mlp.sluice'), { target: 'cuda' as never })).toThrow(DiagnosticError);
+    expect(() => compile(join(root, 'examples/mlp.sluice'), { target: 'tpu' as never })).toThrow(DiagnosticError);
   });
 
   it('loadPackage runs a written package and matches the interpreter; a hostile manifest is refused', async () => {

@@ -7,7 +7,7 @@
 // dependencies (in Node the caller passes the `webgpu` package's GPU). The same folder rules as
 // the WASM package: a folder holding something other than a sluice package is refused.
 
-import { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DiagnosticError } from '../diagnostics/diagnostic.js';
 import type { WebGpuCompilation } from '../driver/compile-webgpu.js';
@@ -57,7 +57,9 @@ export function writeWebGpuPackage(contents: WebGpuPackageContents, outDir: stri
     for (const rel of runtime) {
       const to = join(dir, rel);
       mkdirSync(dirname(to), { recursive: true });
-      copyFileSync(join(base, rel), to);
+      // The source maps stay in dist/: drop the comment naming them, which would point nowhere.
+      if (rel.endsWith('.js')) writeFileSync(to, readFileSync(join(base, rel), 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+      else copyFileSync(join(base, rel), to);
     }
   } catch (e) {
     if (e instanceof DiagnosticError) throw e;

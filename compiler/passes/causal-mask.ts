@@ -24,6 +24,11 @@ export interface IndexForm {
   /** One coefficient per axis of the node. */
   readonly coeffs: readonly number[];
   readonly offset: Dim;
+  /**
+   * Read through a slice whose bounds are known only at run time: the graph refuses sizes
+   * that slice past its tensor (a range condition), which a bare causal flag would not.
+   */
+  readonly bounded?: boolean;
 }
 
 export interface MaskContext {
@@ -233,7 +238,9 @@ function analyze(n: Node, ctx: MaskContext, memo: Map<Node, IndexForm | undefine
   if (memo.has(n)) return memo.get(n);
   memo.set(n, undefined); // graphs are acyclic; this only guards re-entry
   const f = analyzeNode(n, ctx, memo);
-  const ok = f && f.coeffs.length === n.shape.length ? f : undefined;
+  const symbolicSlice = n.op === 'slice' && [...n.attrs.starts, ...n.attrs.counts].some((d) => constValue(d) === undefined);
+  const bounded = symbolicSlice || n.src.some((src) => memo.get(src)?.bounded === true);
+  const ok = f && f.coeffs.length === n.shape.length ? { ...f, bounded } : undefined;
   memo.set(n, ok);
   return ok;
 }
@@ -241,18 +248,23 @@ function analyze(n: Node, ctx: MaskContext, memo: Map<Node, IndexForm | undefine
 /**
  * Whether `mask` (a bool mask attending where true, or a float mask added to the scores; with
  * `negated`, a bool mask attending where false) over scores of `scoreShape` is exactly the
- * causal triangle aligned to the last query row.
+ * causal triangle aligned to the last query row: 'exact', or 'bounded' when it is read from a
+ * finite buffer through slices sized at run time (GPT-2's mask buffer), whose range condition
+ * only the mask itself carries; else undefined.
  */
-export function isCausalMask(mask: Node, negated: boolean, scoreShape: readonly Dim[], ctx: MaskContext): boolean {
+export function causalMaskKind(mask: Node, negated: boolean, scoreShape: readonly Dim[], ctx: MaskContext): 'exact' | 'bounded' | undefined {
   let f = analyze(mask, ctx, new Map());
-  if (!f) return false;
+  if (!f) return undefined;
   const wanted = mask.dtype === 'bool' ? 'predicate' : 'additive';
-  if (f.kind !== wanted || (negated && f.kind !== 'predicate')) return false;
+  if (f.kind !== wanted || (negated && f.kind !== 'predicate')) return undefined;
+  const bounded = f.bounded === true;
   if (negated) f = negate(f);
   const aligned = broadcastForm(f, mask.shape, scoreShape);
   const rank = scoreShape.length;
-  if (!aligned || rank < 2) return false;
+  if (!aligned || rank < 2) return undefined;
   const shapeOk = aligned.coeffs.every((c, a) => c === (a === rank - 1 ? 1 : a === rank - 2 ? -1 : 0));
   // j - i + offset ≤ 0 ⇔ j ≤ i - offset; causal needs -offset = Skv - Sq.
-  return shapeOk && dimEquals(negDim(aligned.offset), subDim(scoreShape[rank - 1]!, scoreShape[rank - 2]!));
+  const causal = shapeOk && dimEquals(negDim(aligned.offset), subDim(scoreShape[rank - 1]!, scoreShape[rank - 2]!));
+  if (!causal) return undefined;
+  return bounded ? 'bounded' : 'exact';
 }

@@ -3,10 +3,11 @@
 //
 //   matmul(softmax(mask(scale(matmul(Q, Kᵀ))), axis -1), V) -> attention(Q, K, V, mask?)
 //
-// scale: Mul/Div by scalar constants on the scores, on Q or on K (absent: scale 1). mask
+// The softmax may run in a wider float between two casts. scale: Mul/Div by scalar constants on the scores, on Q or on K (absent: scale 1). mask
 // layers (outermost next to the softmax; a scale may not sit outside a mask): Add of a float
 // mask, Where(keep, scores, -inf or ≤ -1e4), Where(drop, -inf, scores); a mask proved to be
-// the causal triangle aligned to the last query row (causal-mask.ts) becomes `causal: true`.
+// the causal triangle aligned to the last query row (causal-mask.ts) becomes `causal: true`
+// (kept as an operand too when sliced from a buffer at run-time sizes, for its range condition).
 // K/V heads repeated for grouped-query attention (attention-patterns.ts) are read un-repeated.
 //
 // Pre: a verified graph (after simplify). Post: the same outputs up to rounding, except that
@@ -16,7 +17,7 @@
 // probabilities have another user (they must exist anyway, so fusing saves nothing).
 
 import type { GraphBuilder } from '../ir/builder.js';
-import { dimEquals, isConst, mulDim, type Dim } from '../ir/dim.js';
+import { constDim, dimEquals, dimSymbols, isConst, mulDim, type Dim } from '../ir/dim.js';
 import { DTYPES } from '../ir/dtype.js';
 import { topoOrder, type Graph } from '../ir/graph.js';
 import type { Node, NodeOf } from '../ir/node.js';
@@ -26,7 +27,8 @@ import {
   HEAD_REPEATS, KEY_LAYOUTS, MASK_SPELLINGS, SCALE_SPELLINGS, peelScale, swapLastTwo,
   type MaskOperand, type PatternContext, type RepeatedHeads,
 } from './attention-patterns.js';
-import { isCausalMask } from './causal-mask.js';
+import { weightSymbols } from './specialize-dims.js';
+import { causalMaskKind } from './causal-mask.js';
 
 interface Scores {
   /** matmul(Q, Kᵀ) */
@@ -52,6 +54,18 @@ function peelScores(x: Node, ctx: PatternContext, factor = 1, masks: readonly Ma
     }
   }
   return undefined;
+}
+
+/**
+ * The scores under softmax(x) on the last axis, or under cast(softmax(cast(x))) (a softmax run
+ * in a wider float, as f16 exports write it; the fused op computes wider still).
+ */
+function softmaxOperand(probs: Node, ctx: PatternContext): Node | undefined {
+  const p = probs.op === 'cast' && ctx.usedOnce(probs) ? probs.src[0]! : probs;
+  if (p.op !== 'softmax' || p.attrs.axis !== p.shape.length - 1 || !ctx.usedOnce(p)) return undefined;
+  const x = p.src[0]!;
+  const widened = x.op === 'cast' && ctx.usedOnce(x) && DTYPES[x.src[0]!.dtype].isFloat && DTYPES[x.dtype].bits > DTYPES[x.src[0]!.dtype].bits;
+  return widened ? x.src[0]! : x;
 }
 
 function unrepeat(kv: Node, b: GraphBuilder): RepeatedHeads | undefined {
@@ -100,10 +114,10 @@ function mergeMasks(masks: readonly MaskOperand[], dtype: Node['dtype'], b: Grap
 }
 
 // matmul(softmax(mask(scale(matmul(Q, Kᵀ)))), V) -> attention(Q, K, V, mask?)
-function fuseDecomposed(m: NodeOf<'matmul'>, b: GraphBuilder, ctx: PatternContext): Node | undefined {
+function fuseDecomposed(m: NodeOf<'matmul'>, b: GraphBuilder, ctx: FuseContext): Node | undefined {
   const [probs, vIn] = m.src as [Node, Node];
-  if (probs.op !== 'softmax' || probs.attrs.axis !== probs.shape.length - 1 || !ctx.usedOnce(probs)) return undefined;
-  const scores = peelScores(probs.src[0]!, ctx);
+  const logits = softmaxOperand(probs, ctx);
+  const scores = logits && peelScores(logits, ctx);
   if (!scores) return undefined;
   const { qk } = scores;
   const rank = qk.shape.length;
@@ -122,7 +136,7 @@ function fuseDecomposed(m: NodeOf<'matmul'>, b: GraphBuilder, ctx: PatternContex
   const q = lift(q0.inner);
   let k = lift(k0.inner);
   let v = lift(vIn);
-  const scoreShape = rank === 2 ? [...qk.shape] : qk.shape;
+  const scoreShape = qk.shape;
   const r = q.shape.length;
   const dtype = q.dtype;
   if (k.dtype !== dtype || v.dtype !== dtype || m.dtype !== dtype) return undefined;
@@ -132,11 +146,14 @@ function fuseDecomposed(m: NodeOf<'matmul'>, b: GraphBuilder, ctx: PatternContex
   const hq = q.shape[r - 3]!;
   const [sq, dk] = q.shape.slice(r - 2) as [Dim, Dim];
   const [skv, dv] = v.shape.slice(r - 2) as [Dim, Dim];
-  if (!sameShape(q.shape.slice(0, r - 2), qk.shape.slice(0, rank - 2))) return undefined;
+  if (!sameShape(q.shape.slice(0, r - 2), rank === 2 ? [constDim(1)] : qk.shape.slice(0, rank - 2))) return undefined;
   const fits = (x: Node, d: Dim): boolean =>
     sameShape(x.shape.slice(0, r - 3), batch) && (dimEquals(x.shape[r - 3]!, hq) || isConst(x.shape[r - 3]!, 1)) &&
     dimEquals(x.shape[r - 2]!, skv) && dimEquals(x.shape[r - 1]!, d);
   if (!fits(k, dk) || !fits(v, dv) || !dimEquals(qk.shape[rank - 1]!, skv) || !dimEquals(qk.shape[rank - 2]!, sq)) return undefined;
+  // The streaming kernels need head dims known when compiling; one that only an input binds
+  // stays symbolic in the package, where the decomposed form still lowers.
+  if ([...dimSymbols(dk), ...dimSymbols(dv)].some((sym) => ctx.runtimeOnly.has(sym))) return undefined;
 
   // Masks: the causal triangle becomes the flag; the rest must broadcast to the scores.
   let causal = false;
@@ -145,8 +162,12 @@ function fuseDecomposed(m: NodeOf<'matmul'>, b: GraphBuilder, ctx: PatternContex
     const node = maskNode(mask);
     if (!broadcastsTo(node.shape, scoreShape)) return undefined;
     if (mask.kind === 'additive' && node.dtype !== dtype) return undefined;
-    if (isCausalMask(node, mask.kind === 'bool' && mask.negated, scoreShape, ctx)) causal = true;
-    else kept.push(mask);
+    const kind = causalMaskKind(node, mask.kind === 'bool' && mask.negated, scoreShape, ctx);
+    if (kind !== undefined) causal = true;
+    // A triangle sliced from a buffer at run-time sizes stays too: the slice's range condition
+    // refuses sizes the buffer cannot take, as the decomposed graph does (the flag alone would
+    // run them); the kernel still skips the tiles the flag masks.
+    if (kind !== 'exact') kept.push(mask);
   }
 
   // Repeated K/V heads: read the un-repeated tensors when K and V repeat the same way.
@@ -178,8 +199,21 @@ function fuseDecomposed(m: NodeOf<'matmul'>, b: GraphBuilder, ctx: PatternContex
   return sameShape(out.shape, m.shape) && out.dtype === m.dtype ? out : undefined;
 }
 
-/** The pass's rules for one graph: they need its users and weights. */
-export function fuseAttentionRules(ctx: PatternContext): RuleSet {
+export interface FuseContext extends PatternContext {
+  /** Symbols only input shapes bind (no weight does): compile leaves them symbolic. */
+  readonly runtimeOnly: ReadonlySet<string>;
+}
+
+/** Symbols that input shapes use and weight shapes do not. */
+function runtimeOnlySymbols(graph: Graph): Set<string> {
+  const fixed = weightSymbols(graph);
+  const out = new Set<string>();
+  for (const i of graph.inputs) for (const d of i.shape) for (const s of dimSymbols(d)) if (!fixed.has(s)) out.add(s);
+  return out;
+}
+
+/** The pass's rules for one graph: they need its users, weights and symbols. */
+export function fuseAttentionRules(ctx: FuseContext): RuleSet {
   return ruleSet(rule('matmul', function decomposedAttention(n, b) {
     return fuseDecomposed(n, b, ctx);
   }));
@@ -196,7 +230,8 @@ function countUsers(graph: Graph): Map<Node, number> {
 export function fuseAttention(graph: Graph): Graph {
   const users = countUsers(graph);
   const original = new Map<Node, Node>(); // rebuilt node -> the node of `graph` it copies
-  const ctx: PatternContext = {
+  const ctx: FuseContext = {
+    runtimeOnly: runtimeOnlySymbols(graph),
     usedOnce: (n) => {
       const o = original.get(n);
       return o !== undefined && users.get(o) === 1;

@@ -192,3 +192,53 @@ describe('a compiled package', () => {
     });
   }
 });
+
+describe('sluice compile --target webgpu', () => {
+  it('writes a package that plain node loads with the webgpu package\'s GPU (no globals installed)', async () => {
+    const { testGpu } = await import('../targets/wgsl/device.js');
+    if (!(await testGpu())) return; // skipped without an adapter (testGpu throws under CI=true)
+    const out = join(work, 'mlp-webgpu');
+    const r = sluice(['compile', 'examples/mlp.sluice', '--target', 'webgpu', '--out', out, '--dim', 'B=7', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout) as { target: string; files: { path: string }[] };
+    expect(json.target).toBe('webgpu');
+    const files = json.files.map((f) => f.path);
+    expect(files.filter((p) => p.startsWith('wgsl/') && p.endsWith('.wgsl')).length).toBeGreaterThan(0);
+    expect(files).toContain('runtime/webgpu/index.js');
+    expect(files).not.toContain('runtime/wasm/index.js');
+    const manifest = checkManifest(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')));
+    expect(manifest.target).toBe('webgpu');
+
+    // A user's script: plain node, `create([])` passed as `gpu`, nothing assigned to globalThis.
+    const x = randomTensor('f32', [7, 64], 77);
+    writeFileSync(join(work, 'x.json'), JSON.stringify(Array.from(x.data as Float32Array)));
+    const script = join(work, 'use-webgpu.mjs');
+    writeFileSync(script, `
+      import { readFileSync } from 'node:fs';
+      process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
+      process.env.XDG_RUNTIME_DIR ??= '/tmp';
+      const { create } = await import(${JSON.stringify(join(root, 'node_modules/webgpu/index.js'))});
+      const { load } = await import('./mlp-webgpu/index.js');
+      const model = await load({ gpu: create([]) });
+      const x = Float32Array.from(JSON.parse(readFileSync(new URL('./x.json', import.meta.url), 'utf8')));
+      const out = await model.run({ x: { data: x, shape: [7, 64] } });
+      process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(out).map(([k, t]) => [k, { shape: t.shape, data: Array.from(t.data) }]))));
+      model.dispose();
+    `);
+    const used = run([script], work);
+    expect(used.code, used.stderr).toBe(0);
+    const got = JSON.parse(used.stdout) as Record<string, { shape: number[]; data: number[] }>;
+
+    const graph = loadModel(join(root, 'examples/mlp.sluice'));
+    const weights = new Map(manifest.weights.map((w) => {
+      const bytes = readFileSync(join(out, 'weights.bin')).subarray(w.offset, w.offset + w.bytes);
+      return [w.name, tensor('f32', w.shape, new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)))] as const;
+    }));
+    const want = interpret(graph, new Map([['x', x]]), weights, { dims: new Map([['B', 7]]) }).outputs;
+    expect(Object.keys(got).sort()).toEqual(graph.outputs.map((o) => o.name).sort());
+    for (const [name, t] of want) {
+      expect(got[name]!.shape, name).toEqual(t.shape);
+      expect(relativeL2(got[name]!.data, Array.from(t.data as Float32Array)), name).toBeLessThanOrEqual(1e-4);
+    }
+  }, 120_000);
+});

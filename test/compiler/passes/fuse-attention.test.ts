@@ -150,6 +150,13 @@ describe('fuse-attention: scale spellings', () => {
       return finish(b, mm(b, softmaxLast(b, b.op('mul', [mm(b, q, k), f32(b, SCALE)], {})), v));
     }, bs);
   });
+  it('a softmax run in f64 between two casts', () => {
+    expectFuses(() => {
+      const { b, q, k, v } = parts();
+      const wide = b.op('cast', [b.op('div', [mm(b, q, kT(b, k)), f32(b, 3)], {})], { to: 'f64' });
+      return finish(b, mm(b, b.op('cast', [softmaxLast(b, wide)], { to: 'f32' }), v));
+    }, bs);
+  });
   it('a single head: [S, D] operands', () => {
     expectFuses(() => {
       const b = new GraphBuilder('A');
@@ -223,7 +230,21 @@ function triangle(n: number, diag: number, float: boolean): Tensor {
 
 describe('fuse-attention: causal masks', () => {
   const N = 160; // the buffer the mask is sliced from (≥ P + 129)
-  it('a precomputed bool triangle sliced GPT-2 style [T-S:T, :T] becomes causal: true', () => {
+  it('a precomputed bool triangle of the scores\' fixed size becomes causal: true alone', () => {
+    const b = new GraphBuilder('F');
+    const d = constDim(D);
+    const [q, k, v] = ['q', 'k', 'v'].map((name) => b.input(name, 'f32', [constDim(1), constDim(H), constDim(7), d])) as [Node, Node, Node];
+    const tri = b.constant(triangle(16, 0, false));
+    const mask = b.op('slice', [tri], { axes: [2, 3], starts: [constDim(0), constDim(0)], steps: [1, 1], counts: [constDim(7), constDim(7)] });
+    const s = mm(b, q, kT(b, k));
+    const before = finish(b, mm(b, softmaxLast(b, b.op('where', [mask, s, f32(b, -Infinity)], {})), v));
+    const after = fused(before);
+    const [a] = attentionNodes(after);
+    expect(a!.attrs.causal).toBe(true);
+    expect(a!.attrs.hasMask).toBe(false);
+    expectSameResults(before, after, {}, 9);
+  });
+  it('a precomputed bool triangle sliced GPT-2 style [T-S:T, :T] becomes causal: true (the slice stays, for its range condition)', () => {
     expectFuses(() => {
       const { b, S, P, T, v, scores } = cacheParts();
       const tri = b.constant(triangle(N, 0, false));
@@ -232,7 +253,8 @@ describe('fuse-attention: causal masks', () => {
       return finish(b, mm(b, softmaxLast(b, b.op('where', [mask, scores, f32(b, -3.4028234663852886e38)], {})), v));
     }, bsp, (a) => {
       expect(a.attrs.causal).toBe(true);
-      expect(a.attrs.hasMask).toBe(false);
+      // Sizes past the buffer are refused as before fusion (test/runtime/wasm/constraints.test.ts).
+      expect(a.attrs.hasMask).toBe(true);
     });
   });
   it('the same triangle sliced from row 0 is not aligned to the last row: it stays a mask', () => {
@@ -452,6 +474,13 @@ describe('fuse-attention: look-alikes are left alone', () => {
     const scores = b.op('mul', [mm(b, q, kT(b, k)), f32(b, SCALE)], {});
     const reduced = b.op('reduce_max', [scores], { axes: [3], keepdims: false });
     expectLeftAlone(finish(b, mm(b, softmaxLast(b, scores), v), { reduced }));
+  });
+  it('a head dim only an input binds (it stays symbolic when compiled; the streaming kernels need it fixed)', () => {
+    const b = new GraphBuilder('A');
+    const S = b.declareDim('S');
+    const Dh = b.declareDim('Dh');
+    const [q, k, v] = ['q', 'k', 'v'].map((name) => b.input(name, 'f32', [constDim(H), S, Dh])) as [Node, Node, Node];
+    expectLeftAlone(finish(b, mm(b, softmaxLast(b, mm(b, q, b.op('transpose', [k], { perm: [0, 2, 1] }))), v)));
   });
   it('a mask under a scale ((scores + mask) · c scales the mask too)', () => {
     const { b, q, k, v, S } = parts();

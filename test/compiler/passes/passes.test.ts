@@ -84,7 +84,7 @@ describe('runPasses', () => {
     b.output('y', b.op('mul', [x, b.op('add', [b.scalar(0.5, 'f32'), b.scalar(0.5, 'f32')], {})], {}));
     const g = b.finish().graph!;
     const all = runPasses(g, graphPasses(), { verify: true });
-    expect(all.timings.map((t) => t.name)).toEqual(['fold-constants', 'simplify']);
+    expect(all.timings.map((t) => t.name)).toEqual(['fold-constants', 'simplify', 'fuse-attention']);
     expect(opsOf(all.graph)).toEqual([]);
     const first = runPasses(g, graphPasses(), { stopAfter: 'fold-constants' });
     expect(opsOf(first.graph)).toEqual(['mul']);
