@@ -15,35 +15,8 @@
 import { printDim, printShape } from '../ir/dim.js';
 import { elemOf, isVector, lanesOf, type Expr, type KBinaryOp, type Kernel, type KType, type Stmt } from './ir.js';
 import type { Program } from './program.js';
+import { CodeWriter } from './code-writer.js';
 
-/** Lines with indentation; `block` always closes what it opens. */
-class CodeWriter {
-  private readonly lines: string[] = [];
-  private depth = 0;
-
-  line(text: string): void {
-    this.lines.push(text === '' ? '' : '  '.repeat(this.depth) + text);
-  }
-
-  block(header: string, body: () => void): void {
-    this.chain([[header, body]]);
-  }
-
-  /** Blocks that follow each other on the closing line: `if (c) {` … `} else {` … `}`. */
-  chain(parts: readonly (readonly [string, () => void])[]): void {
-    parts.forEach(([header, body], i) => {
-      this.line(i === 0 ? `${header} {` : `} ${header} {`);
-      this.depth++;
-      body();
-      this.depth--;
-    });
-    this.line('}');
-  }
-
-  text(): string {
-    return this.lines.join('\n') + '\n';
-  }
-}
 
 // ---- expressions ----
 

@@ -3,7 +3,7 @@
 // launch covers more than the extent); the rest is one line or one block per statement.
 
 import type { Kernel, KType, Stmt } from '../../compiler/kernel/ir.js';
-import type { CodeWriter } from './code-writer.js';
+import type { CodeWriter } from '../../compiler/kernel/code-writer.js';
 import type { CDialect, PrintContext } from './dialect.js';
 import { printExpr } from './expr.js';
 
