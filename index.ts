@@ -22,8 +22,8 @@ import { writeWebGpuPackage } from './compiler/package/write-webgpu-package.js';
 
 export interface CompileOptions extends CompileWasmOptions {
   /**
-   * The target to compile for: `interp` (the reference interpreter), `wasm` or `cuda`, which
-   * lower the model to kernels and build a package (`wasm` / `cuda`, written to `out` when given).
+   * The target to compile for: `interp` (the reference interpreter), `wasm`, `webgpu` or
+   * `cuda`, which lower the model to kernels and build a package (written to `out` when given).
    */
   readonly target?: Target | PackageTarget;
   /** For `wasm`: write the package to this folder. */

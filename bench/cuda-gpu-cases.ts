@@ -27,6 +27,8 @@ interface GpuCase {
   readonly bench: Readonly<Record<string, number>>;
   /** What scripts/cuda-gpu-check.py runs in PyTorch for the same inputs. */
   readonly torch: 'matmul' | 'mlp' | 'attention' | 'softmax' | 'layernorm';
+  /** Element type of the inputs and outputs (default f32); f16 matmuls run on tensor cores. */
+  readonly dtype?: 'f16';
 }
 
 export const GPU_CASES: readonly GpuCase[] = [
@@ -34,6 +36,12 @@ export const GPU_CASES: readonly GpuCase[] = [
     source: `model MatMul(M, K, N) {
   input a: f32[M, K]
   input b: f32[K, N]
+  output c = a @ b
+}` },
+  { name: 'matmul_f16', torch: 'matmul', dtype: 'f16', check: { M: 67, K: 45, N: 33 }, bench: { M: 4096, K: 4096, N: 4096 },
+    source: `model MatMulF16(M, K, N) {
+  input a: f16[M, K]
+  input b: f16[K, N]
   output c = a @ b
 }` },
   { name: 'mlp', torch: 'mlp', check: { B: 7, D: 48, F: 80 }, bench: { B: 128, D: 768, F: 3072 },
@@ -94,6 +102,7 @@ function main(): void {
     index.push({
       name: c.name,
       torch: c.torch,
+      dtype: c.dtype ?? 'f32',
       package: `${c.name}/package`,
       check: {
         dims: c.check,

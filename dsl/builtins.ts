@@ -262,10 +262,47 @@ const unsqueeze: Signature = {
   },
 };
 
+/**
+ * attention(q, k, v, cache: C, sink: n, window: W): attention over a KV cache kept between
+ * calls (decoding): each call appends its new k/v rows, then attends over the first `sink`
+ * and the last `window` tokens seen. Give cache, or window, or both (cache = sink + window).
+ */
+function kvCachePolicy(cx: BuiltinContext, a: BoundArgs): { sink: number; window: number } | undefined {
+  const cache = a.has('cache') ? a.int('cache') : undefined;
+  const window = a.has('window') ? a.int('window') : undefined;
+  const sink = a.has('sink') ? a.int('sink') : 0;
+  if (cache === undefined && window === undefined) {
+    cx.report('sink', 'badArgumentValue', 'sink', 'needs a KV cache: give cache (its capacity) or window as well');
+    return undefined;
+  }
+  if (cache !== undefined && cache < 1) return void cx.report('cache', 'badArgumentValue', 'cache', `must be at least 1 token, not ${cache}`);
+  if (sink < 0) return void cx.report('sink', 'badArgumentValue', 'sink', `must be 0 or more tokens, not ${sink}`);
+  if (window !== undefined && window < 1) return void cx.report('window', 'badArgumentValue', 'window', `must be at least 1 token, not ${window}`);
+  if (cache !== undefined && sink >= cache) {
+    return void cx.report('sink', 'badArgumentValue', 'sink', `must leave room in the cache for recent tokens: ${sink} ≥ cache ${cache}`);
+  }
+  if (cache !== undefined && window !== undefined && sink + window !== cache) {
+    return void cx.report('window', 'badArgumentValue', 'window', `must be cache − sink = ${cache - sink}, not ${window}`);
+  }
+  return { sink, window: window ?? cache! - sink };
+}
+
 const attention: Signature = {
-  params: [tensor('q'), tensor('k'), tensor('v'), optTensor('mask'), bool('causal', false), { name: 'scale', kind: 'float', optional: true }],
+  params: [
+    tensor('q'), tensor('k'), tensor('v'), optTensor('mask'), bool('causal', false), { name: 'scale', kind: 'float', optional: true },
+    { name: 'cache', kind: 'int', optional: true }, { name: 'sink', kind: 'int', optional: true }, { name: 'window', kind: 'int', optional: true },
+  ],
   lower(cx, a) {
     const [q, k, v] = cx.tensors([a.tensor('q'), a.tensor('k'), a.tensor('v')]);
+    if (a.has('cache') || a.has('sink') || a.has('window')) {
+      if (a.has('mask')) {
+        cx.report('mask', 'badArgumentValue', 'mask', 'cannot be given with a KV cache: each new token attends over every token the cache keeps');
+        return undefined;
+      }
+      const policy = kvCachePolicy(cx, a);
+      if (policy === undefined) return undefined;
+      return cx.op('kv_attention', [q!, k!, v!], { ...policy, scale: a.optFloat('scale'), state: 'kv' });
+    }
     const maskArg = a.optTensor('mask');
     const mask = maskArg === undefined ? [] : [cx.tensor(maskArg, 'bool')];
     return cx.op('attention', [q!, k!, v!, ...mask], { causal: a.bool('causal'), scale: a.optFloat('scale'), hasMask: maskArg !== undefined });

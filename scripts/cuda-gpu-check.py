@@ -10,7 +10,8 @@ interpreter's outputs, and the shapes to time at. For each case this script
   1. builds the package with nvcc for the card (`make ARCH=native`, plus `make cubin` for the
      ptxas resource report);
   2. runs the runner on the check inputs, with host and with device pointers, and compares
-     every output with the interpreter's (f32 relative L2 <= 1e-4);
+     every output with the interpreter's (f32 relative L2 <= 1e-4; f16 cases, whose matmuls
+     run on tensor cores (wmma), 1e-2);
   3. times the runner (`--device --repeat N`: median ms of sluice_model_run + synchronise) at
      the bench shapes and the same computation in PyTorch eager on the same card (median of
      N CUDA-event timings after warm-up; attention uses scaled_dot_product_attention), and
@@ -153,7 +154,9 @@ def main():
                     for name, path in c["check"]["expected"].items():
                         worst = max(worst, rel_l2(np.load(os.path.join(out, f"{name}.npy")), np.load(os.path.join(root, path))))
             row["check relL2"] = f"{worst:.1e}"
-            row["check"] = check(worst <= 1e-4, "relative L2 over 1e-4")
+            half = c.get("dtype") == "f16"  # f16 cases (tensor cores) round their outputs to half
+            tol = 1e-2 if half else 1e-4
+            row["check"] = check(worst <= tol, f"relative L2 over {tol:g}")
 
             if sanitizer:
                 with tempfile.TemporaryDirectory() as out:
@@ -168,6 +171,8 @@ def main():
                     for k in ("b", "w1", "w2"):
                         if k in arrays:
                             arrays[k] /= np.sqrt(shapes[k][0])
+                if half:
+                    arrays = {k: v.astype(np.float16) for k, v in arrays.items()}
                 with tempfile.TemporaryDirectory() as out:
                     files = {}
                     for k, v in arrays.items():
@@ -183,7 +188,7 @@ def main():
                 f = flops(c["torch"], shapes)
                 row["sluice TFLOP/s"] = f"{f / timing['medianMs'] / 1e9:.2f}" if f else "-"
                 row["vs torch relL2"] = f"{agree:.1e}"
-                row["vs torch"] = check(agree <= 1e-3, "differs from PyTorch")
+                row["vs torch"] = check(agree <= (1e-2 if half else 1e-3), "differs from PyTorch")
         except Exception as e:  # one broken case must not hide the others
             row["check"] = check(False, "error")
             row["error"] = str(e).strip().splitlines()[-1][:120] if str(e).strip() else repr(e)

@@ -16,7 +16,7 @@ import { specializeDims } from '../passes/specialize-dims.js';
 import { planMemory, type MemoryPlan } from '../schedule/memory-plan.js';
 import { printCudaModule } from '../../targets/cuda/module.js';
 import { checkManifest, type Manifest } from '../../runtime/manifest.js';
-import { bindDims, checkShapes, paramTensors, type CompileWasmOptions } from './compile-model.js';
+import { checkLowered, bindDims, checkShapes, paramTensors, type CompileWasmOptions } from './compile-model.js';
 
 export { CUDA_ARCHS, type CudaArch };
 
@@ -56,6 +56,7 @@ export function compileCuda(graph: Graph, options: CompileCudaOptions = {}): Cud
   const arch = options.arch ?? 'sm_80';
   const { env, fixed } = bindDims(graph, options.dims ?? {}, notes);
   const program = lowerProgram(specializeDims(graph, fixed), CUDA_TARGET);
+  checkLowered(program);
   checkShapes(program, env);
   checkNoAliasing(program);
   const plan = planMemory(program, { hint: env });

@@ -164,13 +164,17 @@ function checkMemoryLimit(program: Program, plan: MemoryPlan, env: ReadonlyMap<s
     largest.name, fmt(at(plan.valueBytes.get(largest.id)!)))]);
 }
 
+/** A program the Kernel IR checker rejects is a lowering bug: stop at compile time, not in a module. */
+export function checkLowered(program: Program): void {
+  const problems = checkProgram(program);
+  if (problems.length) throw new Error(`lowering produced an invalid program:\n  ${problems.slice(0, 10).join('\n  ')}`);
+}
+
 export function compileWasm(graph: Graph, options: CompileWasmOptions = {}): WasmCompilation {
   const notes: string[] = [];
   const { env, fixed } = bindDims(graph, options.dims ?? {}, notes);
   const program = lowerProgram(specializeDims(graph, fixed), WASM_TARGET);
-  // A program the Kernel IR checker rejects is a lowering bug: stop here, not in the module.
-  const problems = checkProgram(program);
-  if (problems.length) throw new Error(`lowering produced an invalid program:\n  ${problems.slice(0, 10).join('\n  ')}`);
+  checkLowered(program);
   checkShapes(program, env);
   const plan = planMemory(program, { hint: env });
   checkMemoryLimit(program, plan, env);

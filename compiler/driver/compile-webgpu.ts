@@ -12,7 +12,7 @@ import { specializeDims } from '../passes/specialize-dims.js';
 import { planMemory, type MemoryPlan } from '../schedule/memory-plan.js';
 import { printWgslKernel } from '../../targets/wgsl/module.js';
 import { checkManifest, type Manifest } from '../../runtime/manifest.js';
-import { bindDims, checkShapes, paramTensors, type CompileWasmOptions } from './compile-model.js';
+import { checkLowered, bindDims, checkShapes, paramTensors, type CompileWasmOptions } from './compile-model.js';
 
 export type CompileWebGpuOptions = Pick<CompileWasmOptions, 'dims' | 'weights' | 'randomWeights' | 'seed'>;
 
@@ -34,6 +34,7 @@ export function compileWebGpu(graph: Graph, options: CompileWebGpuOptions = {}):
   const notes: string[] = [];
   const { env, fixed } = bindDims(graph, options.dims ?? {}, notes);
   const program = lowerProgram(specializeDims(graph, fixed), WEBGPU_TARGET);
+  checkLowered(program);
   checkShapes(program, env);
   const plan = planMemory(program, { hint: env });
   const { bin, entries } = packWeights(program, plan, paramTensors(graph, program, options, notes));

@@ -15,7 +15,7 @@ import { runOnWasm } from './run-wasm.js';
 import { runOnWebGpu } from './run-webgpu.js';
 import { runOnCuda } from './run-cuda.js';
 
-/** Where `run` can evaluate a model: the reference interpreter or the WebAssembly target. */
+/** Where `run` can evaluate a model: a kernel target, or the reference interpreter. */
 export const TARGETS = ['wasm', 'webgpu', 'cuda', 'interp'] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -37,6 +37,8 @@ export interface RunModelOptions {
   readonly onProgress?: (done: number, total: number) => void;
   /** Threads for the wasm target (default: the runtime's, the cores up to 8). */
   readonly threads?: number;
+  /** interp only: state (KV caches) kept across the calls given the same Map. */
+  readonly state?: Map<string, unknown>;
 }
 
 export interface RunModelResult {
@@ -109,7 +111,7 @@ async function evaluate(
   options: RunModelOptions,
 ): Promise<{ outputs: Map<string, Tensor>; dims: Map<string, number>; notes?: readonly string[] }> {
   switch (target) {
-    case 'interp': return interpret(graph, inputs, weights, { dims, onProgress: options.onProgress });
+    case 'interp': return interpret(graph, inputs, weights, { dims, onProgress: options.onProgress, ...(options.state ? { state: options.state } : {}) });
     case 'wasm': case 'webgpu': case 'cuda': {
       // Bind every dim (from the inputs, --dim and defaults) the way the interpreter does,
       // then compile for exactly those sizes.

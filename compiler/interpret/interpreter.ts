@@ -19,6 +19,12 @@ export interface InterpretOptions {
   readonly maxTensorBytes?: number;
   /** Called after each node with (nodes done, nodes in all), for progress bars. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * State kept between calls (kv_attention's cache), per stateful node of this graph: pass
+   * the same Map to successive calls to run a stream (a decode loop); a new Map resets it.
+   * Without one, stateful ops start from their empty state on every call.
+   */
+  readonly state?: Map<string, unknown>;
 }
 
 export interface InterpretResult {
@@ -86,7 +92,7 @@ export function interpret(
     if (elements * 8 > maxBytes) {
       throw new DiagnosticError([diag('hugeTensor', graph.spans.get(n), `the result of ${n.op} with shape [${shape.join(', ')}]`, elements * 8, maxBytes)]);
     }
-    const value = evaluateNode(graph, n, shape, values, inputs, weights, env, dim);
+    const value = evaluateNode(graph, n, shape, values, inputs, weights, env, dim, options.state);
     checkResult(n, value, shape);
     values.set(n, value);
     for (const s of n.src) {
@@ -110,6 +116,7 @@ function evaluateNode(
   weights: ReadonlyMap<string, Tensor>,
   env: Map<string, number>,
   dim: (d: Dim) => number,
+  state: Map<string, unknown> | undefined,
 ): Tensor {
   switch (n.op) {
     case 'input': return inputs.get(n.attrs.name)!;
@@ -118,7 +125,11 @@ function evaluateNode(
     case 'error': throw new Error('poison node reached the interpreter');
     default: {
       const info = opInfo(n.op);
-      const ctx: EvalContext = { dtype: n.dtype, shape, env, dim };
+      const key = `${n.op}#${n.id}`;
+      const ctx: EvalContext = {
+        dtype: n.dtype, shape, env, dim,
+        ...(state ? { state: { get: () => state.get(key), set: (value: unknown) => void state.set(key, value) } } : {}),
+      };
       try {
         return info.evaluate!(n.src.map((s) => values.get(s)!), n.attrs as never, ctx);
       } catch (e) {

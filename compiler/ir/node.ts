@@ -65,6 +65,15 @@ export interface OpAttrs extends Record<UnaryOp | BinaryOp, NoAttrs>, Record<Red
    * scale: undefined means 1/sqrt(Dk).
    */
   attention: { causal: boolean; scale: number | undefined; hasMask: boolean };
+  /**
+   * Attention over a KV cache kept as state between calls (decoding). src: q [Hq, Sq, D],
+   * k [Hkv, Sq, D], v [Hkv, Sq, Dv], the Sq new tokens (f32). Each new token is appended, then
+   * its query attends over every token the cache keeps: the first `sink` and the last `window`
+   * (capacity sink + window; semantics: compiler/interpret/kernels/kv-attention.ts). `state`
+   * names the state buffers (`<state>_k_cache`, `<state>_v_cache`, `<state>_position`).
+   * scale: undefined means 1/sqrt(D).
+   */
+  kv_attention: { sink: number; window: number; scale: number | undefined; state: string };
 
   // ---- shape values ----
   /** The values of dims as an i64 tensor ([n], or a scalar when `scalar`): ONNX Shape, Size. */

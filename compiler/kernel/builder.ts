@@ -14,7 +14,7 @@ import type { DType } from '../ir/dtype.js';
 import {
   computeTypeOf, elemOf, isVector, lanesOf,
   type BufferParam, type Expr, type KBinaryOp, type Kernel, type KType, type KUnaryOp, type LoopMode,
-  type ScalarType, type Stmt, type UniformParam, type VectorType,
+  type MmaInputType, type ScalarType, type Stmt, type UniformParam, type VectorType,
 } from './ir.js';
 
 // ---- expressions ----
@@ -208,9 +208,10 @@ export class KernelBuilder {
     this.emit(assign(v, value));
   }
 
-  array(base: string, type: KType, size: number, scope: 'private' | 'workgroup'): string {
+  /** `storage`: 16-bit element storage for tensor-core operands (ir.ts, workgroup f32 arrays only). */
+  array(base: string, type: KType, size: number, scope: 'private' | 'workgroup', storage?: MmaInputType): string {
     const name = this.fresh(base);
-    this.emit({ kind: 'array', name, type, size, scope });
+    this.emit({ kind: 'array', name, type, size, scope, ...(storage ? { storage } : {}) });
     return name;
   }
 

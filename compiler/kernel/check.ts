@@ -20,7 +20,7 @@
 import { dimSymbols, type Dim } from '../ir/dim.js';
 import {
   computeTypeOf, elemOf, isFloatType, isIntType, isVector, lanesOf,
-  type Expr, type GridAxis, type Kernel, type KType, type Stmt,
+  type Expr, type GridAxis, type Kernel, type KType, type MmaInputType, type MmaStmt, type Stmt,
 } from './ir.js';
 import type { Program } from './program.js';
 
@@ -65,6 +65,7 @@ interface Decl {
   readonly kind: 'uniform' | 'let' | 'loop' | 'array';
   readonly type: KType;
   readonly scope?: 'private' | 'workgroup';
+  readonly storage?: MmaInputType;
 }
 
 interface Context {
@@ -313,7 +314,8 @@ class KernelChecker {
         if (!(Number.isInteger(s.size) && s.size > 0)) this.problem(`array '${s.name}' has size ${s.size}`);
         if (s.scope === 'workgroup' && !this.gpu) this.problem(`workgroup array '${s.name}' in a CPU schedule (workgroupSize has one thread)`);
         if (s.scope === 'workgroup' && ctx.inThread) this.problem(`workgroup array '${s.name}' declared inside a thread loop`);
-        this.declare(s.name, { kind: 'array', type: s.type, scope: s.scope });
+        if (s.storage && (s.type !== 'f32' || s.scope !== 'workgroup')) this.problem(`array '${s.name}' with ${s.storage} storage must be a workgroup array of f32`);
+        this.declare(s.name, { kind: 'array', type: s.type, scope: s.scope, ...(s.storage ? { storage: s.storage } : {}) });
         return;
       }
       case 'array_store': {
@@ -339,7 +341,28 @@ class KernelChecker {
         return;
       case 'comment':
         return;
+      case 'mma': return this.mma(s, ctx);
     }
+  }
+
+  /** The rules of ir.ts MmaStmt: warp-collective, on workgroup tiles of the right storage. */
+  private mma(s: MmaStmt, ctx: Context): void {
+    const [x, y, z] = this.k.workgroupSize;
+    if (!this.gpu || (x * y * z) % 32 !== 0) this.problem(`mma needs a workgroup of whole warps (a multiple of 32 threads), got ${x * y * z}`);
+    if (!ctx.inThread) this.problem('mma outside the thread loops (every thread of the workgroup must reach it)');
+    if (ctx.divergent) this.problem('mma under control flow that differs between threads');
+    if (s.shape.join('x') !== '16x16x16') this.problem(`mma shape ${s.shape.join('x')} (only 16x16x16)`);
+    const operand = (role: 'a' | 'b' | 'acc', storage: MmaInputType | undefined): void => {
+      const o = s[role];
+      this.index(o.offset, `mma ${role} offset`);
+      if (!(Number.isInteger(o.ld) && o.ld >= 16)) this.problem(`mma ${role} leading dimension ${o.ld} is below 16`);
+      const d = this.lookup(o.array);
+      if (!d || d.kind !== 'array' || d.scope !== 'workgroup') this.problem(`mma ${role} '${o.array}' is not a workgroup array in scope`);
+      else if (d.type !== 'f32' || d.storage !== storage) this.problem(`mma ${role} '${o.array}' must hold f32 ${storage ? `in ${storage} storage` : 'without 16-bit storage'}`);
+    };
+    operand('a', s.aType);
+    operand('b', s.aType);
+    operand('acc', undefined);
   }
 
   private loop(s: ForStmt, ctx: Context): void {

@@ -24,6 +24,11 @@
 // inside such a body; a barrier outside any thread loop is a no-op (the interpreter runs the
 // statements between thread loops once per workgroup, after all threads of the previous
 // loop). Locals written by threads are lost when the nest ends, as on a GPU.
+//
+// Tensor-core `mma` statements (ir.ts MmaStmt) put their thread nest in lock-step too; lane 0
+// of each warp (linear thread id a multiple of 32) computes the warp's whole 16×16 tile with
+// its own offsets when it reaches the statement, the other lanes skip it. That is exact under
+// the IR's rule that inputs are written before a preceding barrier.
 
 import type { TensorData } from '../interpret/tensor.js';
 import { allocData } from '../interpret/tensor.js';
@@ -32,7 +37,10 @@ import {
   binaryFn, castFn, fmaFn, loadConversion, storeConversion, unaryFn, zeroOf,
   type BinaryFn, type Scalar, type UnaryFn, type Value,
 } from './interpret-ops.js';
-import { elemOf, isVector, lanesOf, type Expr, type Kernel, type KType, type Stmt } from './ir.js';
+import { elemOf, isVector, lanesOf, type Expr, type Kernel, type KType, type MmaStmt, type Stmt } from './ir.js';
+
+/** The frame slot holding a thread's linear id inside a lock-step nest (not an IR identifier). */
+const LINEAR_THREAD = '%linear_thread';
 
 /** Host storage of one buffer (the typed array `allocData(dtype)` gives). */
 export type TypedArrayLike = TensorData;
@@ -93,6 +101,13 @@ function containsBarrier(stmts: readonly Stmt[]): boolean {
     || (s.kind === 'if' && (containsBarrier(s.then) || containsBarrier(s.else))));
 }
 
+function containsMma(stmts: readonly Stmt[]): boolean {
+  return stmts.some((s) =>
+    s.kind === 'mma'
+    || (s.kind === 'for' && containsMma(s.body))
+    || (s.kind === 'if' && (containsMma(s.then) || containsMma(s.else))));
+}
+
 function isThreadLoop(s: Stmt): s is Extract<Stmt, { kind: 'for' }> {
   return s.kind === 'for' && s.mode.startsWith('thread.');
 }
@@ -125,9 +140,18 @@ class KernelCompiler {
   private readonly bufferIndex = new Map<string, number>();
   private readonly state: RunState = { bufs: [], grid: undefined };
   private gridLoops = 0;
+  private readonly storage = new Map<string, 'f16' | 'bf16'>();
 
   constructor(private readonly k: Kernel) {
     k.buffers.forEach((b, i) => this.bufferIndex.set(b.name, i));
+    const collect = (stmts: readonly Stmt[]): void => {
+      for (const s of stmts) {
+        if (s.kind === 'array' && s.storage) this.storage.set(s.name, s.storage);
+        else if (s.kind === 'for') collect(s.body);
+        else if (s.kind === 'if') { collect(s.then); collect(s.else); }
+      }
+    };
+    collect(k.body);
   }
 
   private error(message: string): KernelRunError {
@@ -347,7 +371,11 @@ class KernelCompiler {
       case 'array_store': {
         const slot = this.slot(s.array);
         const index = this.expr(s.index);
-        const value = this.expr(s.value);
+        const stored = this.expr(s.value);
+        // A 16-bit storage array keeps its values rounded to that type.
+        const storage = this.storage.get(s.array);
+        const round = storage ? storeConversion(storage) : undefined;
+        const value: Ev = round ? (f) => round(stored(f) as Scalar) as number : stored;
         const name = s.array;
         return (f) => {
           const arr = f[slot] as Value[] | undefined;
@@ -358,7 +386,7 @@ class KernelCompiler {
         };
       }
       case 'for':
-        if (isThreadLoop(s) && containsBarrier(s.body)) return this.lockStep(s);
+        if (isThreadLoop(s) && (containsBarrier(s.body) || containsMma(s.body))) return this.lockStep(s);
         return this.loop(s);
       case 'if': {
         const c = this.expr(s.cond);
@@ -371,7 +399,43 @@ class KernelCompiler {
       }
       case 'barrier': return () => {}; // outside thread loops: the interpreter is already in step
       case 'comment': return () => {};
+      case 'mma': return this.mma(s);
     }
+  }
+
+  /** acc += a·b on 16×16 tiles, by lane 0 of each warp (see the header). */
+  private mma(s: MmaStmt): Exec {
+    const linear = this.slot(LINEAR_THREAD);
+    const [M, N, K] = s.shape;
+    const operand = (o: MmaStmt['a'], rows: number, cols: number) => {
+      const slot = this.slot(o.array);
+      const offset = this.expr(o.offset);
+      return (f: Frame): ((r: number, c: number) => number) & { arr: Value[]; base: number } => {
+        const arr = f[slot] as Value[] | undefined;
+        if (!arr) throw this.error(`array '${o.array}' used before its declaration ran`);
+        const base = offset(f) as number;
+        const last = base + (rows - 1) * o.ld + cols - 1;
+        if (!(base >= 0 && last < arr.length)) throw this.error(`mma tile ${o.array}[${base}..${last}] is out of bounds (${o.array} has ${arr.length} elements)`);
+        return Object.assign((r: number, c: number) => arr[base + r * o.ld + c] as number, { arr, base });
+      };
+    };
+    const a = operand(s.a, M, K), b = operand(s.b, K, N), acc = operand(s.acc, M, N);
+    const ldc = s.acc.ld;
+    return (f) => {
+      const id = f[linear] as number | undefined;
+      if (id === undefined) throw this.error('mma statement outside the thread loops');
+      if (id % 32 !== 0) return;
+      const A = a(f), B = b(f), C = acc(f);
+      const out = new Array<number>(M * N);
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          let sum = 0; // products of 16-bit floats are exact in f64, as is their sum of 16
+          for (let k = 0; k < K; k++) sum += A(i, k) * B(k, j);
+          out[i * N + j] = Math.fround(C(i, j) + sum);
+        }
+      }
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C.arr[C.base + i * ldc + j] = out[i * N + j]!;
+    };
   }
 
   private store(s: Extract<Stmt, { kind: 'store' }>): Exec {
@@ -435,11 +499,19 @@ class KernelCompiler {
       if (inner.length === 1 && isThreadLoop(inner[0]!)) nest.push(inner[0]);
       else break;
     }
-    const loops = nest.map((l) => ({ slot: this.slot(l.var), start: this.expr(l.start), end: this.expr(l.end), step: l.step }));
+    const [wx, wy] = this.k.workgroupSize;
+    const axisScale = { x: 1, y: wx, z: wx * wy } as const;
+    const loops = nest.map((l) => ({
+      slot: this.slot(l.var), start: this.expr(l.start), end: this.expr(l.end), step: l.step,
+      scale: axisScale[l.mode.slice('thread.'.length) as 'x' | 'y' | 'z'],
+    }));
+    const linear = this.slot(LINEAR_THREAD);
     const body = this.genBlock(nest[nest.length - 1]!.body);
     return (f) => {
       // Every thread's loop indices, outermost loop varying slowest.
-      let frames: Frame[] = [f];
+      const base0 = f.slice();
+      base0[linear] = 0;
+      let frames: Frame[] = [base0];
       for (const l of loops) {
         const next: Frame[] = [];
         for (const base of frames) {
@@ -447,6 +519,7 @@ class KernelCompiler {
           for (let v = l.start(base) as number; v < e; v += l.step) {
             const t = base.slice();
             t[l.slot] = v;
+            t[linear] = (t[linear] as number) + v * l.scale;
             next.push(t);
           }
         }

@@ -139,8 +139,15 @@ export type Stmt =
   | { readonly kind: 'assign'; readonly name: string; readonly value: Expr }
   /** Writes element `index` (or `lanes` consecutive elements for a vector value), converting to the storage dtype. */
   | { readonly kind: 'store'; readonly buffer: string; readonly index: Expr; readonly value: Expr }
-  /** A fixed-size array: `private` per thread/work item, `workgroup` shared by a workgroup (GPU only). */
-  | { readonly kind: 'array'; readonly name: string; readonly type: KType; readonly size: number; readonly scope: 'private' | 'workgroup' }
+  /**
+   * A fixed-size array: `private` per thread/work item, `workgroup` shared by a workgroup (GPU only).
+   * `storage` (workgroup f32 arrays only, for tensor-core operands): elements are held as that
+   * 16-bit float; a store rounds to it, a load widens back to f32.
+   */
+  | {
+      readonly kind: 'array'; readonly name: string; readonly type: KType; readonly size: number; readonly scope: 'private' | 'workgroup';
+      readonly storage?: MmaInputType;
+    }
   | { readonly kind: 'array_store'; readonly array: string; readonly index: Expr; readonly value: Expr }
   /** for (v = start; v < end; v += step); `v` is i32 and read-only in the body. */
   | {
@@ -151,7 +158,43 @@ export type Stmt =
   /** Workgroup barrier for shared memory (GPU schedules only; CPU schedules never emit it). */
   | { readonly kind: 'barrier' }
   /** Kept in printed code, for readers. */
-  | { readonly kind: 'comment'; readonly text: string };
+  | { readonly kind: 'comment'; readonly text: string }
+  | MmaStmt;
+
+/** Input element type of a tensor-core multiply (the operands' array `storage`). */
+export type MmaInputType = 'f16' | 'bf16';
+
+/** A row-major matrix tile inside a workgroup array: element (r, c) is array[offset + r·ld + c]. */
+export interface MmaOperand {
+  readonly array: string;
+  /** i32; the same for every lane of a warp. */
+  readonly offset: Expr;
+  readonly ld: number;
+}
+
+/**
+ * Tensor-core multiply-accumulate, one warp per statement instance: acc[16×16] += a[16×16] ·
+ * b[16×16], with `a` and `b` in workgroup f32 arrays of `storage` aType and `acc` in a
+ * workgroup f32 array (no storage). The products are exact and each acc element gets its 16
+ * products' sum rounded once to f32.
+ *
+ * Who runs it: the statement sits in per-thread code (inside the thread loops) where every
+ * thread of the workgroup reaches it, as for a barrier (not under control flow that differs
+ * between threads). The workgroup's threads form warps of 32 by linear id (x fastest; the
+ * thread count is a multiple of 32) and the 32 lanes of a warp execute it together, as one
+ * multiply: offsets must be equal across a warp's lanes (the schedule derives them from
+ * `linear id / 32`). Its inputs must be written before a barrier that precedes it; its result
+ * is visible to the warp's own lanes after it and to other warps after the next barrier.
+ * GPU targets with tensor cores only (CUDA sm_80+); other printers refuse it.
+ */
+export interface MmaStmt {
+  readonly kind: 'mma';
+  readonly shape: readonly [16, 16, 16];
+  readonly aType: MmaInputType;
+  readonly a: MmaOperand;
+  readonly b: MmaOperand;
+  readonly acc: MmaOperand;
+}
 
 // ---- kernels ----
 

@@ -13,7 +13,7 @@
 // Parentheses come from a precedence table (C's), never from parenthesizing everything.
 
 import { printDim, printShape } from '../ir/dim.js';
-import { elemOf, isVector, lanesOf, type Expr, type KBinaryOp, type Kernel, type KType, type Stmt } from './ir.js';
+import { elemOf, isVector, lanesOf, type Expr, type KBinaryOp, type Kernel, type KType, type MmaOperand, type Stmt } from './ir.js';
 import type { Program } from './program.js';
 import { CodeWriter } from './code-writer.js';
 
@@ -126,7 +126,7 @@ function writeStmt(w: CodeWriter, s: Stmt): void {
     case 'let': w.line(`let ${s.name}: ${s.type} = ${printExpr(s.init)};`); return;
     case 'assign': w.line(`${s.name} = ${printExpr(s.value)};`); return;
     case 'store': w.line(`${s.buffer}[${indexText(s.index, lanesOf(s.value.type))}] = ${printExpr(s.value)};`); return;
-    case 'array': w.line(`${s.scope} ${s.name}: ${s.type}[${s.size}];`); return;
+    case 'array': w.line(`${s.scope} ${s.name}: ${s.type}[${s.size}]${s.storage ? ` as ${s.storage}` : ''};`); return;
     case 'array_store': w.line(`${s.array}[${printExpr(s.index)}] = ${printExpr(s.value)};`); return;
     case 'for': w.block(loopHeader(s), () => writeStmts(w, s.body)); return;
     case 'if':
@@ -136,6 +136,11 @@ function writeStmt(w: CodeWriter, s: Stmt): void {
       ]);
       return;
     case 'barrier': w.line('barrier();'); return;
+    case 'mma': {
+      const tile = (o: MmaOperand): string => `${o.array}[${printExpr(o.offset)}; ld ${o.ld}]`;
+      w.line(`mma_${s.shape.join('x')}_${s.aType}(${tile(s.acc)} += ${tile(s.a)} * ${tile(s.b)});`);
+      return;
+    }
     case 'comment': for (const line of s.text.split('\n')) w.line(`// ${line}`); return;
   }
 }

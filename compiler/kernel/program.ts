@@ -110,6 +110,8 @@ export interface TargetDescription {
   readonly maxWorkgroupInvocations?: number;
   readonly maxWorkgroupStorageBytes?: number;
   readonly subgroupSize?: number;
+  /** Warp-level 16×16×16 f16/bf16 multiply-accumulate (Kernel IR `mma`); matmuls of such operands use it. */
+  readonly tensorCores?: boolean;
 }
 
 export const WASM_TARGET: TargetDescription = {
@@ -141,4 +143,5 @@ export const CUDA_TARGET: TargetDescription = {
   maxWorkgroupInvocations: 1024,
   maxWorkgroupStorageBytes: 48 * 1024,
   subgroupSize: 32,
+  tensorCores: true,
 };

@@ -12,6 +12,7 @@ import type { Kernel } from '../kernel/ir.js';
 import type { Dispatch, Program, ProgramValue, TargetDescription, ValueRole } from '../kernel/program.js';
 import { planGroups, type KernelGroup } from '../passes/group-kernels.js';
 import { lowerAttention } from './attention.js';
+import { lowerKvAttention, type AddKvValue } from './kv-attention.js';
 import { lowerElementwise } from './elementwise.js';
 import { LoweringError, loweringDiagnostic } from './errors.js';
 import { attentionSpec, convSpec, matmulSpec, type NewTemp } from './contraction-specs.js';
@@ -102,11 +103,24 @@ export function lowerProgram(graph: Graph, target: TargetDescription): Program {
     return name;
   };
   const isMat = (n: Node): boolean => materialised.has(n);
+  // kv_attention's state and split-K temporaries; state names are the manifest's, so unique.
+  const stateNames = new Set<string>();
+  const addKvValue: AddKvValue = (role, base, type) => {
+    let name = base;
+    if (role === 'state') {
+      for (let i = 1; stateNames.has(name); i++) name = `${base}_${i}`;
+      stateNames.add(name);
+    }
+    const v = addValue(role, name, type);
+    return { value: v.id, dtype: v.dtype };
+  };
 
   for (const group of groups) {
     const g: GroupLowering = { group, name: uniqueName(group.name), target, valueOf: ref, out: ref(group.root), errors };
     try {
-      lowerGroup(g, isMat, newTemp).forEach(add);
+      const anchor = group.anchor;
+      if (anchor?.op === 'kv_attention') lowerKvAttention(g, anchor, addKvValue).forEach(add);
+      else lowerGroup(g, isMat, newTemp).forEach(add);
     } catch (e) {
       if (!(e instanceof LoweringError)) throw e;
       diagnostics.push(loweringDiagnostic(e, target.name, graph.spans.get(group.anchor ?? group.root)));

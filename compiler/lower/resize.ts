@@ -8,7 +8,9 @@
 // interpreter interpolates the innermost axis first and combines outwards, which is this
 // nested sum; an identity axis is read straight through; a tf_crop_and_resize coordinate out
 // of the roi gives the extrapolation value; the result saturates to the output dtype.
-// Antialiased resizing (a footprint wider than the taps) is refused for now.
+// Antialiased resizing (a footprint wider than the taps) is refused for now. On webgpu, where
+// f64 computes in f32, nearest taps come from integer arithmetic where the sizes are constant
+// and the transform a ratio of integers (resize-nearest-exact.ts); the CPU path is unchanged.
 
 import { DTYPES } from '../ir/dtype.js';
 import { dimEquals } from '../ir/dim.js';
@@ -23,6 +25,7 @@ import { computeType, emitValue } from './fused-expr.js';
 import { fusedContext, sources, type GroupLowering } from './group-context.js';
 import type { LoweredKernel } from './specs.js';
 import { storeConverted } from './strided-index.js';
+import { exactNearestTaps } from './resize-nearest-exact.js';
 import { dimExpr, uniformRecord, type UniformDims } from './uniforms.js';
 import { multi, unravel } from './view.js';
 
@@ -55,10 +58,12 @@ export function lowerResize(g: GroupLowering, node: ResizeNode): LoweredKernel {
     return true;
   });
 
+  // WGSL computes f64 in f32: nearest taps come from integer arithmetic there where they can.
+  const integerNearest = g.target.name === 'webgpu';
   const grid = emitElementLoops(kb, uniforms, node.shape, true, false, (_index, outFlat) => {
     const ctx = fusedContext(g, kb, uniforms, 1);
     const idx = unravel(node.shape, outFlat, kb, uniforms).map((e) => (e.kind === 'binary' ? kb.let('i', e) : e));
-    const axes: (AxisTaps | undefined)[] = idx.map((j, a) => (identity[a] ? undefined : axisTaps(kb, uniforms, node, a, j)));
+    const axes: (AxisTaps | undefined)[] = idx.map((j, a) => (identity[a] ? undefined : axisTaps(kb, uniforms, node, a, j, integerNearest)));
     // The nested sum: axis a sums its taps of the value over the axes after it.
     const valueFrom = (a: number, at: readonly Expr[]): Expr => {
       if (a === rank) return cast(emitValue(ctx, x, multi(at)), 'f64');
@@ -153,7 +158,9 @@ function coefficients(node: ResizeNode, ratio: Expr): Expr[] {
   }
 }
 
-function axisTaps(kb: KernelBuilder, uniforms: UniformDims, node: ResizeNode, a: number, j: Expr): AxisTaps {
+function axisTaps(kb: KernelBuilder, uniforms: UniformDims, node: ResizeNode, a: number, j: Expr, integerNearest: boolean): AxisTaps {
+  const exact = integerNearest ? exactNearestTaps(kb, node, a, j) : undefined;
+  if (exact) return exact;
   const x = node.src[0]!;
   const inputI = dimExpr(x.shape[a]!, kb, uniforms);
   const input = cast(inputI, 'f64');

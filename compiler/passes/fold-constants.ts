@@ -13,7 +13,7 @@ import { rebuildGraph } from '../rewrite/rewrite.js';
 const MAX_FOLDED_ELEMENTS = 1 << 16;
 
 function foldable(n: Node): boolean {
-  if (opInfo(n.op).category === 'source') return false;
+  if (opInfo(n.op).category === 'source' || opInfo(n.op).stateful) return false;
   if (!n.src.every((s) => s.op === 'constant')) return false;
   if (!n.shape.every((d) => isConst(d))) return false;
   return n.shape.reduce((acc, d) => acc * evalDim(d, new Map()), 1) <= MAX_FOLDED_ELEMENTS;

@@ -149,6 +149,9 @@ export function planGroups(graph: Pick<Graph, 'outputs'>): Grouping {
     }
   }
 
+  // kv_attention's decode kernels index their operands as dense buffers.
+  for (const n of order) if (n.op === 'kv_attention') for (const s of n.src) materialised.add(s);
+
   const groups: KernelGroup[] = [];
   const usedNames = new Map<string, number>();
   for (const root of order) {

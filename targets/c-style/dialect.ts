@@ -4,7 +4,9 @@
 // a dialect never walks the IR itself. WGSL (targets/wgsl/dialect.ts) and CUDA C
 // (targets/cuda) are the two dialects.
 
-import type { BufferParam, Expr, Kernel, KBinaryOp, KType, KUnaryOp, LoopMode, ScalarType, Stmt, VectorType } from '../../compiler/kernel/ir.js';
+import type {
+  BufferParam, Expr, Kernel, KBinaryOp, KType, KUnaryOp, LoopMode, MmaInputType, MmaStmt, ScalarType, Stmt, VectorType,
+} from '../../compiler/kernel/ir.js';
 
 /** Precedences the printer uses: higher binds tighter. Infix operators sit between. */
 export const PREC = { primary: 16, unary: 14, lowest: 0 } as const;
@@ -32,6 +34,8 @@ export interface PrintContext {
   buffer(name: string): BufferParam;
   /** Declared type of a local array (for dialects that spell array element access by type). */
   arrayType(name: string): KType;
+  /** The 16-bit element storage of a tensor-core operand array, if it has one. */
+  arrayStorage(name: string): MmaInputType | undefined;
 }
 
 /**
@@ -82,7 +86,7 @@ export interface CDialect {
   declareVar(name: string, t: KType, init: string): string;
   declareConst(name: string, t: KType, init: string): string;
   /** A `private` or `workgroup` array, or undefined when the dialect declares it elsewhere (WGSL hoists workgroup arrays). */
-  declareArray(name: string, t: KType, size: number, scope: 'private' | 'workgroup'): string | undefined;
+  declareArray(name: string, t: KType, size: number, scope: 'private' | 'workgroup', storage?: MmaInputType): string | undefined;
   store(buffer: BufferParam, t: KType, index: string, value: string, ctx: PrintContext): string;
   arrayStore(array: string, index: string, value: string, ctx: PrintContext): string;
   readonly barrier: string;
@@ -92,6 +96,11 @@ export interface CDialect {
   loopPrefix(mode: LoopMode): readonly string[];
   /** The hardware indices of a grid/thread loop. */
   mappedLoop(loop: ForStmt, ctx: PrintContext): MappedLoop;
+  /**
+   * Optional: the lines of a tensor-core multiply (printed in a block of their own), given its
+   * operands' offsets already printed. A dialect without it refuses kernels that hold one.
+   */
+  mma?(s: MmaStmt, offsets: { readonly a: string; readonly b: string; readonly acc: string }, ctx: PrintContext): readonly string[];
 }
 
 /** The expression type a printer callback may want to inspect (re-exported for dialects). */

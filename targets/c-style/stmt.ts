@@ -2,7 +2,7 @@
 // to the grid or to threads become a constant index from the dialect (plus a guard when the
 // launch covers more than the extent); the rest is one line or one block per statement.
 
-import type { Kernel, KType, Stmt } from '../../compiler/kernel/ir.js';
+import type { Kernel, KType, MmaInputType, Stmt } from '../../compiler/kernel/ir.js';
 import type { CodeWriter } from '../../compiler/kernel/code-writer.js';
 import type { CDialect, PrintContext } from './dialect.js';
 import { printExpr } from './expr.js';
@@ -10,9 +10,11 @@ import { printExpr } from './expr.js';
 /** The context for printing `kernel`'s body; unknown buffers or arrays are printer bugs. */
 export function kernelContext(kernel: Kernel): PrintContext {
   const arrays = new Map<string, KType>();
+  const storage = new Map<string, MmaInputType>();
   const collect = (stmts: readonly Stmt[]): void => {
     for (const s of stmts) {
       if (s.kind === 'array') arrays.set(s.name, s.type);
+      if (s.kind === 'array' && s.storage) storage.set(s.name, s.storage);
       else if (s.kind === 'for') collect(s.body);
       else if (s.kind === 'if') { collect(s.then); collect(s.else); }
     }
@@ -30,6 +32,7 @@ export function kernelContext(kernel: Kernel): PrintContext {
       if (!t) throw new Error(`kernel ${kernel.name}: no array '${name}'`);
       return t;
     },
+    arrayStorage: (name) => storage.get(name),
   };
 }
 
@@ -44,7 +47,7 @@ function writeStmt(w: CodeWriter, s: Stmt, d: CDialect, ctx: PrintContext): void
     case 'assign': w.line(`${d.identifier(s.name)} = ${ex(s.value)};`); return;
     case 'store': w.line(d.store(ctx.buffer(s.buffer), s.value.type, ex(s.index), ex(s.value), ctx)); return;
     case 'array': {
-      const line = d.declareArray(d.identifier(s.name), s.type, s.size, s.scope);
+      const line = d.declareArray(d.identifier(s.name), s.type, s.size, s.scope, s.storage);
       if (line !== undefined) w.line(line);
       return;
     }
@@ -75,6 +78,12 @@ function writeStmt(w: CodeWriter, s: Stmt, d: CDialect, ctx: PrintContext): void
       ]);
       return;
     case 'barrier': w.line(d.barrier); return;
+    case 'mma': {
+      if (!d.mma) throw new Error(`kernel '${ctx.kernel.name}': tensor-core statement on a target without tensor cores`);
+      const lines = d.mma(s, { a: ex(s.a.offset), b: ex(s.b.offset), acc: ex(s.acc.offset) }, ctx);
+      w.block('', () => { for (const line of lines) w.line(line); });
+      return;
+    }
     case 'comment': for (const line of s.text.split('\n')) w.line(`// ${line}`); return;
   }
 }

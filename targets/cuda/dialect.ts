@@ -8,6 +8,7 @@
 
 import type { DType } from '../../compiler/ir/dtype.js';
 import { elemOf, isVector, lanesOf, type BufferParam, type KBinaryOp, type KType, type KUnaryOp, type ScalarType, type Stmt } from '../../compiler/kernel/ir.js';
+import { mmaLines } from './mma.js';
 import { formatFloat, printExpr, PREC, type CDialect, type ForStmt, type InfixOp, type MappedLoop, type PrintContext } from '../c-style/index.js';
 import { gridIndexOf } from './grid.js';
 
@@ -195,11 +196,15 @@ export const CUDA_DIALECT: CDialect = {
     if (isVector(t)) return `sl_vload<${SCALAR_TYPE[elemOf(t)]}, ${lanesOf(t)}>(${name}, ${index})`;
     return loadElement(buffer.dtype, `${name}[${index}]`);
   },
-  arrayLoad: (array, index) => `${cudaIdentifier(array)}[${index}]`,
+  // A 16-bit storage array (tensor-core operand) holds __half / __nv_bfloat16 elements.
+  arrayLoad: (array, index, ctx) => (ctx.arrayStorage(array)
+    ? `sl_ld(${cudaIdentifier(array)}[${index}])`
+    : `${cudaIdentifier(array)}[${index}]`),
   declareVar: (name, t, init) => `${typeName(t)} ${name} = ${init};`,
   declareConst: (name, t, init) => `const ${typeName(t)} ${name} = ${init};`,
-  declareArray: (name, t, size, scope) => (scope === 'workgroup'
-    ? `__shared__ ${typeName(t)} ${name}[${size}];`
+  // 32-byte aligned: tensor-core tile loads and stores (wmma) need it.
+  declareArray: (name, t, size, scope, storage) => (scope === 'workgroup'
+    ? `alignas(32) __shared__ ${storage ? storageType(storage) : typeName(t)} ${name}[${size}];`
     // Kernel IR arrays start zeroed; registers do not.
     : `${typeName(t)} ${name}[${size}] = {};`),
   store(buffer: BufferParam, t: KType, index: string, value: string): string {
@@ -207,7 +212,10 @@ export const CUDA_DIALECT: CDialect = {
     if (isVector(t)) return `sl_vstore(${name}, ${index}, ${value});`;
     return `${name}[${index}] = ${storeElement(buffer.dtype, value)};`;
   },
-  arrayStore: (array, index, value) => `${cudaIdentifier(array)}[${index}] = ${value};`,
+  arrayStore(array, index, value, ctx) {
+    const storage = ctx.arrayStorage(array);
+    return `${cudaIdentifier(array)}[${index}] = ${storage ? storeElement(storage, value) : value};`;
+  },
   barrier: '__syncthreads();',
   forHeader(loop: ForStmt, v: string, start: string, end: string): string {
     // The IR evaluates the end once, on entry.
@@ -227,4 +235,5 @@ export const CUDA_DIALECT: CDialect = {
     if (holdsBarrier(loop.body)) throw new Error(`cuda: thread loop ${loop.var} of ${ctx.kernel.name} holds a barrier but does not span the block`);
     return { index, guard: `${index} < ${printExpr(loop.end, CUDA_DIALECT, ctx, PREC.primary)}` };
   },
+  mma: (s, offsets) => mmaLines(s, offsets, cudaIdentifier),
 };

@@ -13,6 +13,7 @@
 export const CUDA_PRELUDE = String.raw`#ifndef SLUICE_CUDA_EMULATION
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
+#include <mma.h>
 #include <stdint.h>
 #endif
 

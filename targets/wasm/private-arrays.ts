@@ -80,7 +80,7 @@ export function planPrivateArrays(kernel: Kernel): { plans: Map<string, ArrayPla
           }
           break;
         }
-        case 'barrier': case 'comment': break;
+        case 'barrier': case 'comment': case 'mma': break;
       }
     }
   };

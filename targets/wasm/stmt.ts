@@ -68,6 +68,7 @@ function compileStmt(ctx: KernelContext, s: Stmt): void {
       return;
     }
     case 'barrier': throw compilerBug(ctx, 'a barrier in a CPU kernel');
+    case 'mma': throw new Error(`wasm: kernel '${ctx.kernelName}' holds a tensor-core statement on a target without tensor cores`);
     case 'comment': return;
   }
 }

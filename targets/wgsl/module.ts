@@ -10,6 +10,7 @@ import { computeTypeOf, elemOf, vectorOf, type VectorElem, type Lanes } from '..
 import { CodeWriter, kernelContext, writeStmts } from '../c-style/index.js';
 import { createWgslDialect, LINEAR_WORKGROUP, LOCAL_ID, WgslUnsupportedError, type WgslDialectInternals } from './dialect.js';
 import { wgslIdentifier } from './identifiers.js';
+import { legalizeForWgsl } from './legalize.js';
 import { helperSource, type HelperName } from './math-library.js';
 import { gpuElementOf } from './storage.js';
 
@@ -40,7 +41,8 @@ function usesF16Type(kernel: Kernel): boolean {
   return kernel.buffers.some((b) => b.dtype === 'f16') || JSON.stringify(kernel.body).includes('"f16');
 }
 
-export function printWgslKernel(kernel: Kernel, options: WgslOptions): WgslKernel {
+export function printWgslKernel(source: Kernel, options: WgslOptions): WgslKernel {
+  const kernel = legalizeForWgsl(source);
   const f16 = options.f16 && usesF16Type(kernel);
   const d = createWgslDialect({ f16 }) as WgslDialectInternals;
   const ctx = kernelContext(kernel);

@@ -12,7 +12,7 @@ function cell(results: readonly NodeTestResult[]): string {
   return `${pass}/${results.length}${fail ? ` · ${fail} failed` : ''}${unsup ? ` · ${unsup} unsupported` : ''}`;
 }
 
-/** `byTarget`: results per target column (today `interp`; every target issue adds its own). */
+/** `byTarget`: results per target column (`interp`, `wasm`, `webgpu`, `cuda`). */
 export function renderScoreboard(byTarget: Readonly<Record<string, readonly NodeTestResult[]>>): string {
   const targets = Object.keys(byTarget);
   const first = byTarget[targets[0]!]!;

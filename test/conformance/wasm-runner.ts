@@ -14,9 +14,8 @@ import { checkOutputs, errorResult, importNodeTest, UNSUPPORTED_CODES, type Node
 const WASM_UNSUPPORTED_CODES: ReadonlySet<number> = new Set([...UNSUPPORTED_CODES, 4001, 4101]);
 
 /**
- * Binaryen's optimiser is off: the conformance models are tiny, it would triple the time of
- * the suite, and the printer's unoptimised output is what it validates anyway. The op tests
- * (test/compiler/lower/wasm-end-to-end.test.ts) run optimised modules.
+ * Modules are optimised as `sluice compile` ships them, so the column checks what users run
+ * (and binaryen's optimiser passes are exercised on every op); it costs ~15 s of the suite.
  */
 const OPTIMIZE = true;
 

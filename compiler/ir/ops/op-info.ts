@@ -27,6 +27,11 @@ export interface EvalContext {
   readonly env: DimBindings;
   /** Evaluates a dim from the node's attributes. */
   dim(d: Dim): number;
+  /**
+   * The node's state between calls of `interpret` (kv_attention's cache), when the caller keeps
+   * one (InterpretOptions.state); absent, a stateful op starts from its empty state each call.
+   */
+  readonly state?: { get(): unknown; set(value: unknown): void };
 }
 
 export interface OpInfo<K extends OpKind> {
@@ -34,6 +39,8 @@ export interface OpInfo<K extends OpKind> {
   /** Minimum and maximum operand count. */
   readonly arity: readonly [number, number];
   readonly commutative?: boolean;
+  /** Keeps state between calls (kv_attention): never folded or evaluated ahead of time. */
+  readonly stateful?: boolean;
   /** Checks the operands and attributes and gives the result type; throws ShapeError. */
   infer(src: readonly TensorType[], attrs: OpAttrs[K]): TensorType;
   /** Reference semantics: computes the result on host tensors. Undefined for sources. */

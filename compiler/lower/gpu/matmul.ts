@@ -22,8 +22,10 @@ import { flatIndex, storeConverted, strideDimFromEnd, stridedBase, unflatten } f
 import { dimExpr, uniformRecord, type UniformDims } from '../uniforms.js';
 import { workgroupGrid } from './grid.js';
 import { product } from '../group-context.js';
+import { asksForTensorCores, lowerMatmulMma } from './matmul-mma.js';
 
 export function lowerMatmulGpu(spec: MatmulSpec, target: TargetDescription): LoweredKernel {
+  if (asksForTensorCores(spec, target)) return lowerMatmulMma(spec);
   const batchCount = constValue(product(spec.batch));
   const tile = chooseGpuMatmulTile(target, constValue(spec.m), constValue(spec.n), constValue(spec.k), batchCount ?? 1);
   return lowerMatmulTiled(spec, tile);
@@ -109,7 +111,7 @@ export function lowerMatmulTiled(spec: MatmulSpec, tile: GpuMatmulTile): Lowered
  * All threads of the workgroup copy a rows × cols tile into `array` (row-major), element
  * e = i·threads + tid; `at` says whether (r, c) lies inside the operand and where it lives.
  */
-function stageTile(
+export function stageTile(
   kb: KernelBuilder, buffer: BufferParam, array: string, rows: number, cols: number, threads: number, tid: Expr, lanes: 1 | 4,
   at: (r: Expr, c: Expr) => { inside: Expr; index: Expr },
 ): void {
@@ -141,7 +143,7 @@ function stageTile(
  * (so a vector never straddles a row and starts on a 16-byte boundary), and a tile width
  * that is a multiple of 4.
  */
-function vectorLanes(op: StridedOperand, inner: Dim, tileWidth: number): 1 | 4 {
+export function vectorLanes(op: StridedOperand, inner: Dim, tileWidth: number): 1 | 4 {
   const multipleOf4 = (d: Dim): boolean => {
     const c = constValue(d);
     return c !== undefined && c % 4 === 0;

@@ -22,7 +22,7 @@
 // - Device memory is host memory: cudaMalloc is aligned_alloc, cudaMemcpy is memcpy, streams
 //   are tokens and every call is synchronous. Kernels launch through SLUICE_LAUNCH.
 //
-// Not emulated: tensor-core instructions (mma.sync, wmma), atomics beyond atomicAdd on
+// Not emulated: tensor-core PTX (mma.sync; the wmma fragment API is, below), atomics beyond atomicAdd on
 // float/int, inline PTX, texture memory. Integer overflow wraps only with -fwrapv.
 
 #ifndef SLUICE_CUDA_EMU_H
@@ -356,6 +356,66 @@ template <typename T> T __shfl_up_sync(unsigned, T v, unsigned delta, int width 
   unsigned lane = sluice_emu::lane_of_current() % (unsigned)width;
   return sluice_emu::shuffle(v, lane >= delta ? lane - delta : lane, width);
 }
+// ---- tensor cores: the nvcuda::wmma fragment API on the host ----
+// A fragment here holds its whole tile (as float) in every lane, so each lane computes the
+// whole 16×16 product by itself: the same result as the warp's tensor-core multiply with f32
+// accumulation (products exact, sums in float — a last-ulp difference from hardware order).
+// Generated code puts __syncwarp() between an accumulator's load and its store, so no lane
+// stores before every lane has loaded.
+namespace nvcuda {
+namespace wmma {
+struct matrix_a {};
+struct matrix_b {};
+struct accumulator {};
+struct row_major {};
+struct col_major {};
+enum layout_t { mem_row_major, mem_col_major };
+
+template <typename Use, int M, int N, int K> struct tile_shape { static const int rows = M, cols = N; };
+template <int M, int N, int K> struct tile_shape<matrix_a, M, N, K> { static const int rows = M, cols = K; };
+template <int M, int N, int K> struct tile_shape<matrix_b, M, N, K> { static const int rows = K, cols = N; };
+
+template <typename Use, int M, int N, int K, typename T, typename Layout = void> struct fragment {
+  static const int rows = tile_shape<Use, M, N, K>::rows, cols = tile_shape<Use, M, N, K>::cols;
+  static const int num_elements = rows * cols;
+  float x[rows * cols];
+};
+
+inline float element_to_float(float v) { return v; }
+inline float element_to_float(__half v) { return __half2float(v); }
+inline float element_to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+
+template <typename Frag, typename P> void load_tile(Frag& f, const P* p, unsigned ld, bool row) {
+  for (int r = 0; r < Frag::rows; r++)
+    for (int c = 0; c < Frag::cols; c++) f.x[r * Frag::cols + c] = element_to_float(row ? p[r * ld + c] : p[c * ld + r]);
+}
+template <typename Use, int M, int N, int K, typename T, typename P>
+void load_matrix_sync(fragment<Use, M, N, K, T, row_major>& f, const P* p, unsigned ld) { load_tile(f, p, ld, true); }
+template <typename Use, int M, int N, int K, typename T, typename P>
+void load_matrix_sync(fragment<Use, M, N, K, T, col_major>& f, const P* p, unsigned ld) { load_tile(f, p, ld, false); }
+template <int M, int N, int K, typename T>
+void load_matrix_sync(fragment<accumulator, M, N, K, T>& f, const T* p, unsigned ld, layout_t layout) { load_tile(f, p, ld, layout == mem_row_major); }
+template <int M, int N, int K, typename T>
+void store_matrix_sync(T* p, const fragment<accumulator, M, N, K, T>& f, unsigned ld, layout_t layout) {
+  for (int r = 0; r < M; r++)
+    for (int c = 0; c < N; c++) (layout == mem_row_major ? p[r * ld + c] : p[c * ld + r]) = f.x[r * N + c];
+}
+template <typename Frag, typename V> void fill_fragment(Frag& f, V v) { for (float& e : f.x) e = element_to_float(v); }
+template <int M, int N, int K, typename T, typename LA, typename LB>
+void mma_sync(fragment<accumulator, M, N, K, float>& d, const fragment<matrix_a, M, N, K, T, LA>& a,
+              const fragment<matrix_b, M, N, K, T, LB>& b, const fragment<accumulator, M, N, K, float>& c) {
+  float out[M * N];
+  for (int i = 0; i < M; i++)
+    for (int j = 0; j < N; j++) {
+      float sum = 0;
+      for (int k = 0; k < K; k++) sum += a.x[i * K + k] * b.x[k * N + j];
+      out[i * N + j] = c.x[i * N + j] + sum;
+    }
+  for (int e = 0; e < M * N; e++) d.x[e] = out[e];
+}
+} // namespace wmma
+} // namespace nvcuda
+
 // Blocks run one at a time and fibers switch only at sync points, so these are atomic.
 inline float atomicAdd(float* p, float v) { float old = *p; *p = old + v; return old; }
 inline int atomicAdd(int* p, int v) { int old = *p; *p = old + v; return old; }

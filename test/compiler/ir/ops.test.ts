@@ -212,6 +212,11 @@ const CASES: Partial<Record<OpKind, Case>> = {
     expect: () => [8, 21],
   },
   iota: { build: (b) => b.op('iota', [], { count: constDim(5), dtype: 'f32' }), expect: () => [0, 1, 2, 3, 4] },
+  kv_attention: {
+    // A first token into an empty cache attends over itself only: every query head gets its v row.
+    build: (b, input) => b.op('kv_attention', [input('f32', [2, 1, 3]), input('f32', [1, 1, 3]), input('f32', [1, 1, 3])], { sink: 1, window: 4, scale: undefined, state: 'kv' }),
+    expect: ([, , v]) => [...toNumbers(v!), ...toNumbers(v!)],
+  },
   attention: {
     build: (b, input) => b.op('attention', [input('f32', [2, 1, 2]), input('f32', [1, 2, 2]), input('f32', [1, 2, 2])], { causal: false, scale: 0.5, hasMask: false }),
     expect: ([q, k, v]) => {

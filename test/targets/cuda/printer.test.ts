@@ -77,7 +77,7 @@ describe('CUDA printer', () => {
   });
 
   it('prints workgroup arrays as __shared__, barriers as __syncthreads, storage conversions and builtins', () => {
-    expect(gpu).toContain('__shared__ float tile[64];');
+    expect(gpu).toContain('alignas(32) __shared__ float tile[64];');
     expect(gpu).toContain('__syncthreads();');
     expect(gpu).toContain('sl_ld(x[');
     expect(gpu).toContain('__float2bfloat16_rn(');

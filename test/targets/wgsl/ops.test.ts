@@ -47,10 +47,7 @@ describe.skipIf(!gpu)('op cases through WGSL on WebGPU', () => {
     });
   }
   for (const c of GRAPH_CASES) {
-    // Known gap: resize computes coordinates in f64, which WGSL narrows to f32; nearest-mode
-    // ties then fall the other way. `it.fails` flags the day it passes.
-    const test = c.name.startsWith('resize') ? it.fails : it;
-    test(c.name, async () => {
+    it(c.name, async () => {
       await expectWebGpuMatches(graphOfCase(c), c.sizes ?? [1, 7, 129]);
     });
   }

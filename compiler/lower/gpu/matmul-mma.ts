@@ -1,0 +1,114 @@
+// Matmul on tensor cores (CUDA sm_80+): C[b, m, n] = Σ_k A[b, m, k]·B[b, k, n] for f16 or bf16
+// operands, with f32 accumulation (Kernel IR `mma`, ir.ts MmaStmt).
+//
+// A workgroup of WARPS warps owns a BM × BN tile of C, kept as an f32 workgroup array
+// (`acc_tile`, zeroed first). K advances BK = 16 at a time: all threads copy the BM × BK slice
+// of A and the BK × BN slice of B into 16-bit workgroup arrays (zero past M, N or K, as the
+// f32 schedule does), a barrier, then warp w multiplies row block w of A by each of the
+// BN / 16 column blocks of B into acc_tile, a barrier. The epilogue reads acc_tile, thread
+// `tid` taking elements tid, tid + threads, ... (neighbouring threads store neighbouring
+// columns of C). The grid is batch × row tiles × column tiles, as in matmul.ts.
+
+import { ceilDivDim, mulDim, type Dim } from '../../ir/dim.js';
+import { KernelBuilder, add, and, arrayLoad, div, f32, i32, lt, mul, rem } from '../../kernel/builder.js';
+import type { Expr, MmaInputType } from '../../kernel/ir.js';
+import type { TargetDescription } from '../../kernel/program.js';
+import type { LoweredKernel, MatmulSpec } from '../specs.js';
+import { flatIndex, storeConverted, strideDimFromEnd, stridedBase, unflatten } from '../strided-index.js';
+import { dimExpr, uniformRecord, type UniformDims } from '../uniforms.js';
+import { workgroupGrid } from './grid.js';
+import { product } from '../group-context.js';
+import { stageTile, vectorLanes } from './matmul.js';
+
+/** The mma shape; also the row block each warp owns and the K step. */
+const T = 16;
+const WARPS = 4;
+const BM = WARPS * T;
+const BN = 64;
+const BK = T;
+const THREADS = WARPS * 32;
+
+/** The tensor-core input type when the target has tensor cores and both operands are f16 (or both bf16). */
+function mmaInputType(spec: MatmulSpec): MmaInputType | undefined {
+  const a = spec.a.dtype, b = spec.b.dtype;
+  return a === b && (a === 'f16' || a === 'bf16') ? a : undefined;
+}
+
+/** "The schedule asks for tensor cores": a target that has them and 16-bit float operands. */
+export function asksForTensorCores(spec: MatmulSpec, target: TargetDescription): boolean {
+  return target.tensorCores === true && mmaInputType(spec) !== undefined;
+}
+
+export function lowerMatmulMma(spec: MatmulSpec): LoweredKernel {
+  const aType = mmaInputType(spec);
+  if (!aType) throw new Error(`matmul ${spec.name}: tensor cores need f16 or bf16 operands, got ${spec.a.dtype} and ${spec.b.dtype}`);
+  const kb = new KernelBuilder(spec.name, spec.sources);
+  kb.workgroupSize = [THREADS, 1, 1];
+  const uniforms: UniformDims = new Map();
+  const A = kb.buffer(spec.a.value, spec.a.dtype, 'read');
+  const B = kb.buffer(spec.b.value, spec.b.dtype, 'read');
+  const C = kb.buffer(spec.out.value, spec.out.dtype, 'write');
+  const dim = (d: Dim): Expr => dimExpr(d, kb, uniforms);
+  const rowTiles = ceilDivDim(spec.m, BM);
+  const colTiles = ceilDivDim(spec.n, BN);
+  const aLanes = vectorLanes(spec.a, spec.k, BK);
+  const bLanes = vectorLanes(spec.b, spec.n, BN);
+  const count = [...spec.batch, rowTiles, colTiles].reduce<Dim>((acc, d) => mulDim(acc, d), product([]));
+
+  const grid = workgroupGrid(kb, uniforms, count, (wg) => {
+    const batchExtents = spec.batch.map(dim);
+    const coords = unflatten(kb, wg, [...batchExtents, dim(rowTiles), dim(colTiles)],
+      [...spec.batch.map((_, d) => `batch${d}`), 'row_tile', 'col_tile']);
+    const batch = coords.slice(0, spec.batch.length);
+    const M = dim(spec.m), N = dim(spec.n), K = dim(spec.k);
+    const aBase = kb.let('a_base', stridedBase(kb, spec.a, batch, uniforms));
+    const bBase = kb.let('b_base', stridedBase(kb, spec.b, batch, uniforms));
+    const cBase = kb.let('c_base', mul(flatIndex(batch, batchExtents), dim(mulDim(spec.m, spec.n))));
+    const m0 = kb.let('m0', mul(coords[spec.batch.length]!, i32(BM)));
+    const n0 = kb.let('n0', mul(coords[spec.batch.length + 1]!, i32(BN)));
+    const aTile = kb.array('a_tile', 'f32', BM * BK, 'workgroup', aType);
+    const bTile = kb.array('b_tile', 'f32', BK * BN, 'workgroup', aType);
+    const accTile = kb.array('acc_tile', 'f32', BM * BN, 'workgroup');
+
+    kb.loop('tid', i32(0), i32(THREADS), 'thread.x', (tid) => {
+      const warp = kb.let('warp', div(tid, i32(32)));
+      // Workgroup memory is not zeroed on a GPU; the first barrier below publishes these.
+      for (let e = 0; e < (BM * BN) / THREADS; e++) kb.emit({ kind: 'array_store', array: accTile, index: add(i32(e * THREADS), tid), value: f32(0) });
+      kb.loop('k0', i32(0), K, 'serial', (k0) => {
+        stageTile(kb, A, aTile, BM, BK, THREADS, tid, aLanes, (r, c) => ({
+          inside: and(lt(add(m0, r), M), lt(add(k0, c), K)),
+          index: add(aBase, add(mul(add(m0, r), dim(strideDimFromEnd(spec.a, 2))), mul(add(k0, c), dim(strideDimFromEnd(spec.a, 1))))),
+        }));
+        stageTile(kb, B, bTile, BK, BN, THREADS, tid, bLanes, (r, c) => ({
+          inside: and(lt(add(k0, r), K), lt(add(n0, c), N)),
+          index: add(bBase, add(mul(add(k0, r), dim(strideDimFromEnd(spec.b, 2))), mul(add(n0, c), dim(strideDimFromEnd(spec.b, 1))))),
+        }));
+        kb.emit({ kind: 'barrier' });
+        for (let j = 0; j < BN / T; j++) {
+          kb.emit({
+            kind: 'mma', shape: [16, 16, 16], aType,
+            a: { array: aTile, offset: mul(warp, i32(T * BK)), ld: BK },
+            b: { array: bTile, offset: i32(j * T), ld: BN },
+            acc: { array: accTile, offset: add(mul(warp, i32(T * BN)), i32(j * T)), ld: BN },
+          });
+        }
+        kb.emit({ kind: 'barrier' });
+      }, BK);
+      for (let e = 0; e < (BM * BN) / THREADS; e++) {
+        const slot = kb.let('slot', add(i32(e * THREADS), tid));
+        const row = kb.let('row', add(m0, div(slot, i32(BN))));
+        const col = kb.let('col', add(n0, rem(slot, i32(BN))));
+        kb.when(and(lt(row, M), lt(col, N)), () => {
+          const acc = arrayLoad(accTile, 'f32', slot);
+          const value = spec.epilogue ? spec.epilogue(kb, acc, { batch, row, col }, uniforms) : acc;
+          kb.emit(storeConverted(C, add(cBase, add(mul(row, N), col)), value));
+        });
+      }
+    });
+  });
+
+  const kernel = kb.finish();
+  const buffers: Record<string, string> = { [A.name]: spec.a.value, [B.name]: spec.b.value, [C.name]: spec.out.value };
+  for (const extra of spec.extraInputs) if (kernel.buffers.some((b) => b.name === extra.value)) buffers[extra.value] = extra.value;
+  return { kernel, buffers, uniforms: uniformRecord(uniforms), grid };
+}
