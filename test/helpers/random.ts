@@ -1,6 +1,6 @@
 // Seeded random data for tests: the same seed gives the same numbers on every machine.
 
-import type { DType } from '../../compiler/ir/dtype.js';
+import { DTYPES, type DType } from '../../compiler/ir/dtype.js';
 import { tensor, sizeOf, type Tensor } from '../../compiler/interpret/tensor.js';
 
 /** A mulberry32 generator giving floats uniform in [-1, 1). */
@@ -16,19 +16,22 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
- * A tensor of seeded random values: floats uniform in [-1, 1) (rounded to the dtype),
- * signed integers in [-100, 100), u8 in [0, 200), bool 0/1 with even odds.
+ * A tensor of seeded random values: floats uniform in [-1, 1) (rounded to the dtype), signed
+ * integers in [-100, 100) and unsigned ones in [0, 200) (both clamped to the dtype's range),
+ * bool 0/1 with even odds. Every dtype gets real values: a NaN input would make a comparison
+ * that treats NaN as equal pass vacuously.
  */
 export function randomTensor(dtype: DType, shape: readonly number[], seed: number): Tensor {
   const next = seededRandom(seed);
+  const info = DTYPES[dtype];
   const values = new Array<number>(sizeOf(shape));
   for (let i = 0; i < values.length; i++) {
     const r = next();
-    switch (dtype) {
-      case 'f32': case 'f16': values[i] = r; break;
-      case 'i32': case 'i64': case 'i8': values[i] = Math.floor(r * 100); break;
-      case 'u8': values[i] = Math.floor((r + 1) * 100); break;
-      case 'bool': values[i] = r < 0 ? 0 : 1; break;
+    if (dtype === 'bool') values[i] = r < 0 ? 0 : 1;
+    else if (info.isFloat) values[i] = dtype === 'f8e8m0' ? 2 ** Math.round(r * 8) : r;
+    else {
+      const v = info.isSigned ? Math.floor(r * 100) : Math.floor((r + 1) * 100);
+      values[i] = Math.min(info.max, Math.max(info.min, v));
     }
   }
   return tensor(dtype, shape, values);
