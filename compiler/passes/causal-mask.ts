@@ -2,10 +2,11 @@
 // query i exactly when j <= i + Skv - Sq), so fuse-attention can drop it for `causal: true`.
 //
 // Each mask node is read as a function of its own element indices: an integer-valued affine
-// form Σ c_a·idx_a + offset (iota, dims, integer constants, and +, -, ×const, views of them),
-// a predicate "affine ≤ 0" (comparisons of affine forms, not, a constant or weight holding a
-// triangle, slices of it), or an additive float mask (0 where a predicate holds, a large
-// negative value elsewhere). Anything else is not understood, and the mask stays an operand.
+// form Σ c_a·idx_a + offset (iota, dims, integer constants, index ranges folded to constants,
+// and +, -, ×const, views of them), a predicate "affine ≤ 0" (comparisons of affine forms, not,
+// a constant or weight holding a triangle, slices of it), or an additive float mask (0 where a
+// predicate holds, a large negative value elsewhere). Anything else is not understood, and the
+// mask stays an operand.
 
 import { addDim, constDim, constValue, dimEquals, isConst, mulDim, negDim, subDim, type Dim } from '../ir/dim.js';
 import { DTYPES } from '../ir/dtype.js';
@@ -102,9 +103,43 @@ function scalarForm(v: number, rank: number): IndexForm | undefined {
   return Number.isSafeInteger(v) ? { kind: 'affine', coeffs: new Array<number>(rank).fill(0), offset: constDim(v) } : undefined;
 }
 
+/** Integers up to this magnitude stay exact in f32 arithmetic on the values. */
+const EXACT_INTEGER_LIMIT = 2 ** 24;
+
+/**
+ * A non-bool tensor whose elements are an integer affine function of their indices: the index
+ * ranges (iota, Range, their unsqueezes and differences) that fold-constants turns into
+ * constants while the S×S mask built from them is too large to fold.
+ */
+function affineTensorOf(t: Tensor): IndexForm | undefined {
+  if (t.dtype === 'bool' || t.data.length === 0) return undefined;
+  const rank = t.shape.length;
+  const strides = new Array<number>(rank).fill(1);
+  for (let a = rank - 2; a >= 0; a--) strides[a] = strides[a + 1]! * t.shape[a + 1]!;
+  const origin = getNumber(t, 0);
+  if (!Number.isSafeInteger(origin)) return undefined;
+  const coeffs = t.shape.map((d, a) => (d > 1 ? getNumber(t, strides[a]!) - origin : 0));
+  if (!coeffs.every(Number.isSafeInteger)) return undefined;
+  // Walk the elements in order, tracking the expected value incrementally (no per-element divisions).
+  const index = new Array<number>(rank).fill(0);
+  let expected = origin;
+  for (let i = 0; i < t.data.length; i++) {
+    if (getNumber(t, i) !== expected || Math.abs(expected) > EXACT_INTEGER_LIMIT) return undefined;
+    for (let a = rank - 1; a >= 0; a--) {
+      if (++index[a]! < t.shape[a]!) {
+        expected += coeffs[a]!;
+        break;
+      }
+      expected -= coeffs[a]! * (t.shape[a]! - 1);
+      index[a] = 0;
+    }
+  }
+  return { kind: 'affine', coeffs, offset: constDim(origin) };
+}
+
 function tensorForm(n: Node, t: Tensor): IndexForm | undefined {
   if (t.data.length === 1 && t.dtype !== 'bool') return scalarForm(getNumber(t, 0), n.shape.length);
-  return triangleOf(t);
+  return triangleOf(t) ?? affineTensorOf(t);
 }
 
 /** Both operands of a binary op as affine forms over the result's axes. */

@@ -311,6 +311,64 @@ describe('fuse-attention: causal masks', () => {
       expect(a.attrs.hasMask).toBe(true);
     });
   });
+  /**
+   * The bench's graph (bench/attention.ts) at a fixed S, as the ONNX importer spells
+   * Trilu(upper, k) of an Expand(-inf) fill: above the fold limit (S = 600) the index ranges
+   * fold to 1-D constants while the S×S mask does not.
+   */
+  function fixedSizeTrilu(s: number, k: number): Graph {
+    const b = new GraphBuilder('T');
+    const shape = [constDim(1), constDim(H), constDim(s), constDim(D)];
+    const [q, kk, v] = ['q', 'k', 'v'].map((name) => b.input(name, 'f32', shape)) as [Node, Node, Node];
+    const S = constDim(s);
+    const fill = b.op('expand', [f32(b, -Infinity)], { shape: [S, S] });
+    const rows = b.op('unsqueeze', [b.op('iota', [], { count: S, dtype: 'i64' })], { axes: [1] });
+    const cols = b.op('iota', [], { count: S, dtype: 'i64' });
+    const keep = b.op('ge', [b.op('sub', [cols, rows], {}), b.scalar(k, 'i64')], {});
+    const mask = b.op('where', [keep, fill, f32(b, 0)], {});
+    const scores = b.op('mul', [mm(b, q, kT(b, kk)), f32(b, SCALE)], {});
+    return finish(b, mm(b, softmaxLast(b, b.op('add', [scores, mask], {})), v));
+  }
+  for (const s of [7, 129, 600]) {
+    it(`the bench's Trilu spelling at a fixed S = ${s} becomes causal: true with no mask operand`, () => {
+      const before = fixedSizeTrilu(s, 1);
+      const after = fused(before);
+      expect(verifyGraph(after)).toEqual([]);
+      const [a, ...rest] = attentionNodes(after);
+      expect(rest).toHaveLength(0);
+      expect(a!.attrs.causal).toBe(true);
+      expect(a!.attrs.hasMask).toBe(false);
+      expect(a!.src).toHaveLength(3);
+      expectSameResults(before, after, {}, s);
+    });
+  }
+  it('where(not (keys ≤ queries)) from constant ranges at S = 600 (queries offset by a cache of 5) becomes causal: true', () => {
+    const b = new GraphBuilder('R');
+    const [s, past] = [600, 5];
+    const qShape = [constDim(1), constDim(H), constDim(s), constDim(D)];
+    const kvShape = [constDim(1), constDim(H), constDim(s + past), constDim(D)];
+    const q = b.input('q', 'f32', qShape);
+    const [k, v] = ['k', 'v'].map((name) => b.input(name, 'f32', kvShape)) as [Node, Node];
+    const range = (start: number, n: number): Tensor => tensor('i64', [n], Array.from({ length: n }, (_, i) => start + i));
+    const keys = b.op('unsqueeze', [b.constant(range(0, s + past))], { axes: [0] });
+    const queries = b.op('unsqueeze', [b.constant(range(past, s))], { axes: [1] });
+    const hidden = b.op('not', [b.op('le', [keys, queries], {})], {});
+    const scores = b.op('mul', [mm(b, q, kT(b, k)), f32(b, SCALE)], {});
+    const before = finish(b, mm(b, softmaxLast(b, b.op('where', [hidden, f32(b, -3.4e38), scores], {})), v));
+    const after = fused(before);
+    const [a] = attentionNodes(after);
+    expect(a!.attrs.causal).toBe(true);
+    expect(a!.attrs.hasMask).toBe(false);
+    expectSameResults(before, after, {}, 4);
+  });
+  it('the same spelling one diagonal off (k = 2) at S = 600 stays a mask operand', () => {
+    const before = fixedSizeTrilu(600, 2);
+    const after = fused(before);
+    const [a] = attentionNodes(after);
+    expect(a!.attrs.causal).toBe(false);
+    expect(a!.attrs.hasMask).toBe(true);
+    expectSameResults(before, after, {}, 3);
+  });
   it('causal and a padding mask together: causal: true plus the padding operand', () => {
     expectFuses(() => {
       const { b, S, v, q, k, B } = parts();
