@@ -15,7 +15,11 @@ import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../interpret/tensor.js';
 import { encodeNpy, readNpy } from '../io/npy.js';
 import { cudaEmulationHeader, CUDA_EMULATION_HEADER } from '../package/write-cuda-package.js';
+import { DataError } from '../../runtime/data-error.js';
+import { MESSAGES } from '../diagnostics/messages.js';
+import type { Program } from '../kernel/program.js';
 import { compileCuda } from './compile-cuda.js';
+import { dataDiagnostic } from './run-wasm.js';
 
 export interface CudaRunResult {
   readonly outputs: Map<string, Tensor>;
@@ -42,6 +46,22 @@ function failRun(message: string): never {
 function exec(command: string, args: readonly string[], what: string): void {
   const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (r.error) failRun(`${what}: cannot start ${command} (${r.error.message})`);
+  if (r.status !== 0) failRun(`${what} failed:\n${(r.stderr || r.stdout || '').trim().slice(0, 4000)}`);
+}
+
+/** Runs the package's runner; bad data it reports (exit status 3) becomes the interpreter's diagnostic. */
+function runRunner(binary: string, args: readonly string[], what: string, program: Program, dims: ReadonlyMap<string, number>): void {
+  const r = spawnSync(binary, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) failRun(`${what}: cannot start ${binary} (${r.error.message})`);
+  if (r.status === 3) {
+    const found = /^data-error: (\d+) (-?\d+) (-?\d+)$/m.exec(r.stderr);
+    const site = found ? program.errors?.sites[Number(found[1])] : undefined;
+    if (found && site) {
+      const message = /^error: (.*)$/m.exec(r.stderr)?.[1] ?? '';
+      const e = new DataError(MESSAGES[site.code].code, site.node, site.op, message, Number(found[1]), [Number(found[2]), Number(found[3])]);
+      throw new DiagnosticError([dataDiagnostic(program, e, dims)]);
+    }
+  }
   if (r.status !== 0) failRun(`${what} failed:\n${(r.stderr || r.stdout || '').trim().slice(0, 4000)}`);
 }
 
@@ -83,7 +103,7 @@ export function runOnCuda(
       writeFileSync(file, encodeNpy(t, file));
       args.push(`${name}=${file}`);
     }
-    exec(binary, args, gpu ? 'running the CUDA package' : 'running the emulated CUDA package');
+    runRunner(binary, args, gpu ? 'running the CUDA package' : 'running the emulated CUDA package', compiled.program, dims);
     const outputs = new Map<string, Tensor>();
     for (const o of graph.outputs) {
       const file = join(io, `${o.name}.npy`);

@@ -4,7 +4,9 @@
 
 import type { Graph } from '../ir/graph.js';
 import { tensor, type Tensor } from '../interpret/tensor.js';
-import { loadModel } from '../../runtime/webgpu/index.js';
+import { DataError, loadModel } from '../../runtime/webgpu/index.js';
+import { DiagnosticError } from '../diagnostics/diagnostic.js';
+import { dataDiagnostic } from './run-wasm.js';
 import { compileWebGpu } from './compile-webgpu.js';
 import { nodeWebGpuDevice } from './node-webgpu.js';
 
@@ -26,7 +28,14 @@ export async function runOnWebGpu(
   });
   try {
     const given = Object.fromEntries([...inputs].map(([name, t]) => [name, { data: t.data, shape: [...t.shape] }]));
-    const out = await model.run(given);
+    let out: Awaited<ReturnType<typeof model.run>>;
+    try {
+      out = await model.run(given);
+    } catch (e) {
+      // Bad data a kernel flagged: the interpreter's diagnostic, at the node's span.
+      if (e instanceof DataError) throw new DiagnosticError([dataDiagnostic(compiled.program, e, dims)]);
+      throw e;
+    }
     const outputs = new Map<string, Tensor>();
     for (const o of graph.outputs) {
       const t = out[o.name]!;

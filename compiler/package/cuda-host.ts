@@ -8,7 +8,7 @@
 // the caller's memory directly; with SLUICE_HOST the call copies through the io region on
 // the caller's stream and synchronises it. Errors are codes with a message, never exit().
 
-import type { Manifest, ManifestDType } from '../../runtime/manifest.js';
+import { STATUS_VALUES_PER_SITE, STATUS_WORDS_PER_SITE, type Manifest, type ManifestDType, type ManifestErrorSite } from '../../runtime/manifest.js';
 import { CudaDimTable } from './cuda-dims.js';
 
 const REGION_INDEX = { weights: 0, state: 1, io: 2, arena: 3 } as const;
@@ -43,7 +43,8 @@ typedef enum sluice_status {
   SLUICE_ERROR_WEIGHTS = 3,  /* the weights file has the wrong size */
   SLUICE_ERROR_SHAPE = 4,    /* an input's shape does not fit the model */
   SLUICE_ERROR_MEMORY = 5,   /* host or device allocation failed */
-  SLUICE_ERROR_CUDA = 6      /* a CUDA call or kernel launch failed */
+  SLUICE_ERROR_CUDA = 6,     /* a CUDA call or kernel launch failed */
+  SLUICE_ERROR_DATA = 7      /* an input's data is bad (a gather index out of range); the outputs are not valid */
 } sluice_status;
 
 /** Where the pointers given to sluice_model_run live. */
@@ -71,9 +72,16 @@ int sluice_model_output_shape(sluice_model* model, const int64_t* const* input_s
  * Runs the model once on \`stream\` (a cudaStream_t; NULL for the default stream).
  * SLUICE_DEVICE: inputs and outputs are device pointers; the call only enqueues work.
  * SLUICE_HOST: they are host pointers; the call copies, runs, copies back and synchronises.
+ * A model that checks its data (sluice_model_data_error) synchronises the stream in both modes.
  */
 int sluice_model_run(sluice_model* model, const void* const* inputs, const int64_t* const* input_shapes,
                      void* const* outputs, sluice_memory memory, void* stream);
+
+/**
+ * After SLUICE_ERROR_DATA: which data check failed (its index in manifest.json's errors.sites)
+ * and the numbers it wrote (2 of them; the bad index, ...). Returns -1 when the last run met no bad data.
+ */
+int sluice_model_data_error(const sluice_model* model, int64_t* values);
 
 /** Zeroes the model's state (KV caches); a no-op for models without state. */
 int sluice_model_reset_state(sluice_model* model);
@@ -163,9 +171,40 @@ export function printModelSource(m: Manifest): string {
   line('struct sl_constraint { const char* what; int when; const int* at_least_zero; int count; }; // when > 0: each term >= 0');
   line(`static const sl_constraint sl_constraints[] = {${constraints.join(', ') || '{"", 0, nullptr, 0}'}};`);
   line(`static const int sl_state_region_used = ${m.state.length > 0 ? 1 : 0};`);
+  const statusValue = m.errors ? valueIndex.get(m.errors.status)! : -1;
+  line(`#define SL_STATUS_VALUE ${statusValue} // -1: the model checks no data`);
+  line(`#define SL_ERROR_SITES ${m.errors?.sites.length ?? 0}`);
+  line(`#define SL_STATUS_WORDS_PER_SITE ${STATUS_WORDS_PER_SITE}`);
+  line(`#define SL_STATUS_VALUES_PER_SITE ${STATUS_VALUES_PER_SITE}`);
   line();
   line(HOST_CODE);
+  line(dataMessageFunction(m.errors?.sites ?? [], dims));
   return out.join('\n');
+}
+
+/**
+ * sl_data_message(m, site, values): the message of a failed data check, as the interpreter
+ * words it (runtime/data-error.ts DataError), baked from the manifest's message templates.
+ */
+function dataMessageFunction(sites: readonly ManifestErrorSite[], dims: CudaDimTable): string {
+  const cases = sites.map((site, i) => {
+    const args: string[] = [];
+    const detail = site.message.replace(/%/g, '%%').replace(/\{([vd])(\d+)\}/g, (_, kind: string, j: string) => {
+      args.push(kind === 'v' ? `values[${Number(j)}]` : `m->dims[${dims.slot(site.dims[Number(j)]!)}]`);
+      return '%lld';
+    });
+    const format = `${site.op} node '${site.node.replace(/%/g, '%%')}': ${detail} (SL${site.code})`;
+    return `    case ${i}: return sl_fail(m, SLUICE_ERROR_DATA, ${cString(format)}${args.map((a) => `, ${a}`).join('')});`;
+  });
+  return [
+    'static int sl_data_message(sluice_model* m, int site, const long long* values) {',
+    '  (void)values;',
+    '  switch (site) {',
+    ...cases,
+    '    default: return sl_fail(m, SLUICE_ERROR_DATA, "data check %d failed", site);',
+    '  }',
+    '}',
+  ].join('\n');
 }
 
 /** The model-independent part of model.cu: it reads the tables above. */
@@ -174,6 +213,8 @@ const HOST_CODE = String.raw`struct sluice_model {
   long long capacity[4];
   long long dims[SL_DIM_SLOTS];
   char error[512];
+  int data_site; // the failed data check of the last run, or -1
+  long long data_values[SL_STATUS_VALUES_PER_SITE];
 };
 
 static thread_local char sl_create_error[512];
@@ -192,6 +233,11 @@ static int sl_cuda(sluice_model* m, cudaError_t e, const char* what) {
 }
 
 extern "C" const char* sluice_model_error(const sluice_model* m) { return m ? m->error : sl_create_error; }
+extern "C" int sluice_model_data_error(const sluice_model* m, int64_t* values) {
+  if (!m || m->data_site < 0) return -1;
+  if (values) for (int j = 0; j < SL_STATUS_VALUES_PER_SITE; j++) values[j] = m->data_values[j];
+  return m->data_site;
+}
 extern "C" int sluice_model_num_inputs(void) { return SL_INPUTS; }
 extern "C" int sluice_model_num_outputs(void) { return SL_OUTPUTS; }
 extern "C" const char* sluice_model_input_name(int i) { return i >= 0 && i < SL_INPUTS ? sl_inputs[i].name : nullptr; }
@@ -231,6 +277,7 @@ extern "C" int sluice_model_create(const char* path, sluice_model** out) {
     return sl_fail(nullptr, SLUICE_ERROR_CUDA, "loading weights: %s", cudaGetErrorString(e));
   }
   m->capacity[0] = size;
+  m->data_site = -1;
   *out = m;
   return SLUICE_OK;
 }
@@ -314,6 +361,8 @@ extern "C" int sluice_model_reset_state(sluice_model* m) {
   return sl_cuda(m, cudaMemset(m->region[1], 0, (size_t)m->capacity[1]), "zeroing state");
 }
 
+static int sl_data_message(sluice_model* m, int site, const long long* values);
+
 extern "C" int sluice_model_run(sluice_model* m, const void* const* inputs, const int64_t* const* shapes,
                                 void* const* outputs, sluice_memory memory, void* stream_ptr) {
   if (!m) return SLUICE_ERROR_ARGUMENT;
@@ -343,6 +392,12 @@ extern "C" int sluice_model_run(sluice_model* m, const void* const* inputs, cons
   if (memory == SLUICE_DEVICE) {
     for (int i = 0; i < SL_OUTPUTS; i++) if (outputs[i]) at[sl_outputs[i].value] = (char*)outputs[i];
   }
+  m->data_site = -1;
+  // Kernels only ever set status words (on bad data), so they are cleared before each run.
+  if (SL_STATUS_VALUE >= 0) {
+    status = sl_cuda(m, cudaMemsetAsync(at[SL_STATUS_VALUE], 0, (size_t)SL_ERROR_SITES * SL_STATUS_WORDS_PER_SITE * 4, stream), "zeroing the status words");
+    if (status != SLUICE_OK) return status;
+  }
   for (int d = 0; d < SL_DISPATCHES; d++) {
     const sl_dispatch& x = sl_dispatches[d];
     const sl_kernel_entry& k = sl_kernels[x.kernel];
@@ -359,6 +414,22 @@ extern "C" int sluice_model_run(sluice_model* m, const void* const* inputs, cons
     for (int g = 0; g < x.grid_rank; g++) items *= m->dims[x.grid[g]];
     cudaError_t e = k.launch(buffers, uniforms, items, stream);
     if (e != cudaSuccess) return sl_fail(m, SLUICE_ERROR_CUDA, "kernel %s (dispatch %d): %s", k.name, d, cudaGetErrorString(e));
+  }
+  if (SL_STATUS_VALUE >= 0) {
+    // A flagged data check means the outputs hold clamped, wrong answers: refuse them.
+    int words[SL_ERROR_SITES > 0 ? SL_ERROR_SITES * SL_STATUS_WORDS_PER_SITE : 1];
+    status = sl_cuda(m, cudaMemcpyAsync(words, at[SL_STATUS_VALUE], sizeof(words), cudaMemcpyDeviceToHost, stream), "reading the status words");
+    if (status == SLUICE_OK) status = sl_cuda(m, cudaStreamSynchronize(stream), "running the model");
+    if (status != SLUICE_OK) return status;
+    for (int site = 0; site < SL_ERROR_SITES; site++) {
+      const int* w = words + site * SL_STATUS_WORDS_PER_SITE;
+      if (w[0] == 0) continue;
+      for (int j = 0; j < SL_STATUS_VALUES_PER_SITE; j++) {
+        m->data_values[j] = (long long)(((unsigned long long)(unsigned)w[2 + 2 * j] << 32) | (unsigned)w[1 + 2 * j]);
+      }
+      m->data_site = site;
+      return sl_data_message(m, site, m->data_values);
+    }
   }
   if (memory == SLUICE_HOST) {
     for (int i = 0; i < SL_OUTPUTS; i++) {

@@ -13,6 +13,7 @@
 
 import { evalDimJson, evalShapeJson } from '../dim-eval.js';
 import { checkManifest, type Manifest, type ManifestDType, type ManifestKernel } from '../manifest.js';
+import { statusError } from '../data-error.js';
 import { bindInputs, InputError, type InputValue } from '../wasm/bind-inputs.js';
 import type { TensorData } from '../wasm/tensor-data.js';
 import { decodeWeight, fromGpuWords, gpuElementBytes, toGpuWords } from './gpu-data.js';
@@ -20,6 +21,7 @@ import { decodeWeight, fromGpuWords, gpuElementBytes, toGpuWords } from './gpu-d
 export { InputError, type InputValue } from '../wasm/bind-inputs.js';
 export type { TensorData } from '../wasm/tensor-data.js';
 export { ManifestError, type Manifest } from '../manifest.js';
+export { DataError } from '../data-error.js';
 
 export type Bytes = Uint8Array | ArrayBuffer;
 
@@ -262,6 +264,10 @@ class WebGpuModel implements Model {
     }
     this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder({ label: this.manifest.model });
+    // Kernels only ever set status words, so they are cleared before the dispatches of each run.
+    const statusId = this.manifest.errors?.status;
+    const status = statusId === undefined ? undefined : s.buffers.get(statusId)!;
+    if (status) encoder.clearBuffer(status);
     const pass = encoder.beginComputePass();
     for (const step of s.steps) {
       pass.setPipeline(step.pipeline);
@@ -276,9 +282,25 @@ class WebGpuModel implements Model {
       encoder.copyBufferToBuffer(s.buffers.get(o.value)!, 0, staging, 0, size);
       return { o, count, staging };
     });
+    const statusRead = status && this.device.createBuffer({ size: status.size, usage: BUFFER_MAP_READ | BUFFER_COPY_DST, label: 'read status' });
+    if (status && statusRead) encoder.copyBufferToBuffer(status, 0, statusRead, 0, status.size);
     this.device.queue.submit([encoder.finish()]);
     const error = await this.device.popErrorScope();
-    if (error) throw new Error(`sluice webgpu: running '${this.manifest.model}' failed: ${error.message}`);
+    if (error) {
+      for (const r of reads) r.staging.destroy();
+      statusRead?.destroy();
+      throw new Error(`sluice webgpu: running '${this.manifest.model}' failed: ${error.message}`);
+    }
+    if (statusRead) {
+      await statusRead.mapAsync(MAP_READ);
+      const words = new Int32Array(statusRead.getMappedRange().slice(0));
+      statusRead.destroy();
+      const dataError = statusError(this.manifest, words, call.dims);
+      if (dataError) {
+        for (const r of reads) r.staging.destroy();
+        throw dataError;
+      }
+    }
     const outputs: Record<string, OutputTensor> = {};
     for (const { o, count, staging } of reads) {
       await staging.mapAsync(MAP_READ);
