@@ -178,6 +178,10 @@ export interface GpuMatmulTile {
 
 /** Threads a GPU keeps in flight at once, roughly (a mid-range card): fewer leaves it idle. */
 const GPU_RESIDENT_THREADS = 64 * 1024;
+/** Independent accumulators per thread that still add latency hiding (a 4×4 register tile). */
+const GPU_THREAD_ILP = 16;
+/** Compute units of a small GPU: fewer workgroups leave some of them idle. */
+const GPU_MIN_WORKGROUPS = 16;
 /** A global load costs about this many FMAs (workgroup-memory reads count as one). */
 const GPU_GLOBAL_LOAD_COST = 4;
 const GPU_K_TILE = 16;
@@ -186,8 +190,13 @@ const GPU_K_TILE = 16;
  * The workgroup tile for C[m, n] = A[m, k]·B[k, n] on a GPU target. The model counts the FMAs
  * issued (padding on ragged edges included), the workgroup-memory reads per FMA
  * ((tm + tn)/(tm·tn)) and the global loads per K step (bm + bn per tile), and divides by the
- * share of the GPU the tiles' useful threads keep busy; fewer, larger tiles load less, more, smaller tiles
- * fill the GPU. Threads stay within maxWorkgroupInvocations and the staged K tiles within
+ * share of the GPU the tiles keep busy: the independent FMA chains in flight (a thread's tm·tn
+ * accumulators hide latency as that many threads would, up to GPU_THREAD_ILP) against
+ * GPU_RESIDENT_THREADS, and the workgroups against GPU_MIN_WORKGROUPS compute units. Fewer,
+ * larger tiles load less, more, smaller tiles fill the GPU. Counting threads alone picked 16×16
+ * tiles of one output per thread at 256³ (two workgroup-memory reads and a share of two
+ * barriers per FMA), 3–8× slower on SwiftShader than 4×4 per thread (docs/performance.md).
+ * Threads stay within maxWorkgroupInvocations and the staged K tiles within
  * maxWorkgroupStorageBytes. Unknown dims count as large.
  */
 export function chooseGpuMatmulTile(target: TargetDescription, m?: number, n?: number, k?: number, batch = 1): GpuMatmulTile {
@@ -209,7 +218,8 @@ export function chooseGpuMatmulTile(target: TargetDescription, m?: number, n?: n
           const globalLoads = tiles * Math.ceil(depth / bk) * bk * (bm + bn) * GPU_GLOBAL_LOAD_COST;
           // Threads working on padding past the edges keep the GPU no busier.
           const useful = (rows / (Math.ceil(rows / bm) * bm)) * (cols / (Math.ceil(cols / bn) * bn));
-          const busy = Math.min(1, (tiles * threads * useful) / GPU_RESIDENT_THREADS);
+          const chains = tiles * threads * Math.min(tm * tn, GPU_THREAD_ILP) * useful;
+          const busy = Math.min(1, chains / GPU_RESIDENT_THREADS) * Math.min(1, tiles / GPU_MIN_WORKGROUPS);
           const cost = (fmas + sharedReads + globalLoads) / busy;
           const better = !best || cost < best.cost * (1 - 1e-9) || (cost <= best.cost * (1 + 1e-9) && bm * bn > best.tile.bm * best.tile.bn);
           if (better) best = { tile: { bm, bn, bk, tm, tn, tx, ty }, cost };
