@@ -135,6 +135,11 @@ export function reduceLanes(op: 'add' | 'max' | 'min', a: Expr): Expr {
   return { kind: 'reduce_lanes', type: elemOf(a.type) as ScalarType, op, a };
 }
 
+/** The reduction of scalar `a` over its 32-lane warp, in every lane (ir.ts `warp_reduce`). */
+export function warpReduce(op: 'add' | 'max' | 'min', a: Expr): Expr {
+  return { kind: 'warp_reduce', type: elemOf(a.type), op, a };
+}
+
 // ---- statements ----
 
 export function store(buffer: BufferParam, index: Expr, value: Expr): Stmt {

@@ -15,7 +15,10 @@
 //   constants, one per axis);
 // - `thread.*` loops, barriers and `workgroup` arrays appear only in GPU schedules (a
 //   workgroup of more than one thread), and no barrier sits under control flow that differs
-//   between the threads of a workgroup (an `if` or loop bound depending on a thread index).
+//   between the threads of a workgroup (an `if` or loop bound depending on a thread index);
+// - `warp_reduce` only as a let's whole initializer, of f32/i32, inside the thread loops of a
+//   workgroup whose x size is whole warps, never under thread-dependent control flow, and
+//   (when checkKernel is given a target) only where subgroupSize is 32.
 
 import { dimSymbols, type Dim } from '../ir/dim.js';
 import {
@@ -92,7 +95,7 @@ class KernelChecker {
    */
   readonly varying = new Set<string>();
 
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: Kernel, private readonly subgroupSize?: number) {
     this.gpu = k.workgroupSize[0] * k.workgroupSize[1] * k.workgroupSize[2] > 1;
     this.buffers = new Map(k.buffers.map((b) => [b.name, b]));
   }
@@ -250,6 +253,11 @@ class KernelChecker {
         if (elemOf(e.a.type) === 'bool') this.problem(`reduce_lanes ${e.op} is not defined on ${e.a.type}`);
         return v;
       }
+      case 'warp_reduce':
+        // A let's whole initializer is checked by warpReduce; anywhere else it is refused.
+        this.problem('warp_reduce stands only as the whole initializer of a let');
+        this.expr(e.a);
+        return true;
     }
   }
 
@@ -279,7 +287,7 @@ class KernelChecker {
     switch (s.kind) {
       case 'let': {
         this.type(s.type, `let '${s.name}'`);
-        const v = this.expr(s.init);
+        const v = s.init.kind === 'warp_reduce' ? this.warpReduce(s.init, ctx) : this.expr(s.init);
         if (s.init.type !== s.type) this.problem(`let '${s.name}': ${s.type} initialised with ${s.init.type}`);
         this.declare(s.name, { kind: 'let', type: s.type });
         if (v) this.varying.add(s.name);
@@ -345,6 +353,18 @@ class KernelChecker {
     }
   }
 
+  /** warp_reduce's rules (ir.ts): a scalar f32/i32, reached by whole warps of every thread. */
+  private warpReduce(e: Extract<Expr, { kind: 'warp_reduce' }>, ctx: Context): boolean {
+    this.expr(e.a);
+    if (e.a.type !== 'f32' && e.a.type !== 'i32') this.problem(`warp_reduce of ${e.a.type} (only f32 and i32)`);
+    if (e.type !== e.a.type) this.problem(`warp_reduce of ${e.a.type} gives ${e.a.type}, not ${e.type}`);
+    if (!this.gpu || this.k.workgroupSize[0] % 32 !== 0) this.problem(`warp_reduce needs a workgroup x size that is a multiple of 32 (whole warps), got ${this.k.workgroupSize[0]}`);
+    if (this.subgroupSize !== undefined && this.subgroupSize !== 32) this.problem(`warp_reduce on a target without 32-lane subgroups`);
+    if (!ctx.inThread) this.problem('warp_reduce outside the thread loops (every thread of the workgroup must reach it)');
+    if (ctx.divergent) this.problem('warp_reduce under control flow that differs between threads');
+    return true; // the same within a warp, different between warps
+  }
+
   /** The rules of ir.ts MmaStmt: warp-collective, on workgroup tiles of the right storage. */
   private mma(s: MmaStmt, ctx: Context): void {
     const [x, y, z] = this.k.workgroupSize;
@@ -399,8 +419,12 @@ class KernelChecker {
   }
 }
 
-export function checkKernel(k: Kernel): string[] {
-  return new KernelChecker(k).run();
+/**
+ * `target` (optional): the target the kernel is for; warp_reduce is refused where its
+ * subgroupSize is not 32 (without one, only the target-independent rules apply).
+ */
+export function checkKernel(k: Kernel, target?: { readonly subgroupSize?: number }): string[] {
+  return new KernelChecker(k, target ? target.subgroupSize ?? 0 : undefined).run();
 }
 
 // ---- programs ----

@@ -29,6 +29,11 @@
 // of each warp (linear thread id a multiple of 32) computes the warp's whole 16×16 tile with
 // its own offsets when it reaches the statement, the other lanes skip it. That is exact under
 // the IR's rule that inputs are written before a preceding barrier.
+//
+// `let v = warp_reduce(op, a)` is a phase point like a barrier (it puts its nest in lock-step):
+// each thread posts `a`, and once all have, each folds the posts of its warp (32 consecutive
+// linear ids) in lane order. A GPU's butterfly sums in another order (f32 sums may differ in
+// the last bits); max/min agree exactly.
 
 import type { TensorData } from '../interpret/tensor.js';
 import { allocData } from '../interpret/tensor.js';
@@ -41,6 +46,8 @@ import { elemOf, isVector, lanesOf, type Expr, type Kernel, type KType, type Mma
 
 /** The frame slot holding a thread's linear id inside a lock-step nest (not an IR identifier). */
 const LINEAR_THREAD = '%linear_thread';
+/** The frame slot holding the lock-step nest's shared warp_reduce mailbox (one value per linear id). */
+const WARP_MAILBOX = '%warp_mailbox';
 
 /** Host storage of one buffer (the typed array `allocData(dtype)` gives). */
 export type TypedArrayLike = TensorData;
@@ -94,11 +101,17 @@ export function compileKernel(k: Kernel, options: CompileOptions = {}): Compiled
   return new KernelCompiler(k).compile();
 }
 
+/** A phase point of the lock-step threads: a barrier or a warp reduction. */
 function containsBarrier(stmts: readonly Stmt[]): boolean {
   return stmts.some((s) =>
     s.kind === 'barrier'
+    || isWarpReduce(s)
     || (s.kind === 'for' && containsBarrier(s.body))
     || (s.kind === 'if' && (containsBarrier(s.then) || containsBarrier(s.else))));
+}
+
+function isWarpReduce(s: Stmt): s is Extract<Stmt, { kind: 'let' }> & { readonly init: Extract<Expr, { kind: 'warp_reduce' }> } {
+  return s.kind === 'let' && s.init.kind === 'warp_reduce';
 }
 
 function containsMma(stmts: readonly Stmt[]): boolean {
@@ -294,6 +307,12 @@ class KernelCompiler {
           let acc = v[0]!;
           for (let i = 1; i < v.length; i++) acc = fn(acc, v[i]!);
           return acc;
+        };
+      }
+      case 'warp_reduce': {
+        const name = this.k.name;
+        return () => {
+          throw new KernelRunError(name, 'warp_reduce outside a let initializer in the thread loops');
         };
       }
     }
@@ -506,11 +525,13 @@ class KernelCompiler {
       scale: axisScale[l.mode.slice('thread.'.length) as 'x' | 'y' | 'z'],
     }));
     const linear = this.slot(LINEAR_THREAD);
+    const mailbox = this.slot(WARP_MAILBOX);
     const body = this.genBlock(nest[nest.length - 1]!.body);
     return (f) => {
       // Every thread's loop indices, outermost loop varying slowest.
       const base0 = f.slice();
       base0[linear] = 0;
+      base0[mailbox] = [];
       let frames: Frame[] = [base0];
       for (const l of loops) {
         const next: Frame[] = [];
@@ -546,8 +567,38 @@ class KernelCompiler {
     };
   }
 
+  /**
+   * `let v = warp_reduce(op, a)`: every thread posts `a` under its linear id and waits (a
+   * phase); then each folds its warp's 32 posts in lane order and waits again, so no thread
+   * posts the next warp_reduce before all have read this one.
+   */
+  private warpReduce(name: string, e: Extract<Expr, { kind: 'warp_reduce' }>): GenExec {
+    const slot = this.slot(name);
+    const linear = this.slot(LINEAR_THREAD);
+    const mailbox = this.slot(WARP_MAILBOX);
+    const a = this.expr(e.a);
+    const fn = binaryFn(e.op, e.type);
+    const error = (m: string) => this.error(m);
+    return function* (f) {
+      const posts = f[mailbox] as Value[];
+      const id = f[linear] as number;
+      posts[id] = a(f);
+      yield;
+      const first = id - (id % 32);
+      let acc = posts[first];
+      for (let l = 1; l < 32; l++) {
+        const v = posts[first + l];
+        if (acc === undefined || v === undefined) throw error(`warp_reduce: warp of threads ${first}..${first + 31} is not whole`);
+        acc = fn(acc as Scalar, v as Scalar);
+      }
+      f[slot] = acc;
+      yield;
+    };
+  }
+
   /** A statement that holds a barrier, as a coroutine yielding at each barrier. */
   private genStmt(s: Stmt): GenExec {
+    if (isWarpReduce(s)) return this.warpReduce(s.name, s.init);
     switch (s.kind) {
       case 'barrier':
         return function* () {

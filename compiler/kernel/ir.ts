@@ -118,7 +118,16 @@ export type Expr =
   /** One lane of a vector. */
   | { readonly kind: 'lane'; readonly type: ScalarType; readonly a: Expr; readonly lane: number }
   /** Horizontal reduction of a vector's lanes to a scalar. */
-  | { readonly kind: 'reduce_lanes'; readonly type: ScalarType; readonly op: 'add' | 'max' | 'min'; readonly a: Expr };
+  | { readonly kind: 'reduce_lanes'; readonly type: ScalarType; readonly op: 'add' | 'max' | 'min'; readonly a: Expr }
+  /**
+   * Every lane of a 32-lane warp gets the reduction of scalar `a` (f32 or i32) over its warp
+   * (lanes = 32 consecutive linear thread ids, x fastest); float max/min propagate NaN, the
+   * order of an f32 sum is unspecified. Like a barrier it is reached by every thread of the
+   * workgroup (inside the thread loops, not under thread-dependent control flow), the
+   * workgroup's x size is a multiple of 32, and it stands only as a `let`'s whole initializer.
+   * Targets with 32-lane subgroups only (CUDA); other printers refuse it.
+   */
+  | { readonly kind: 'warp_reduce'; readonly type: ScalarType; readonly op: 'add' | 'max' | 'min'; readonly a: Expr };
 
 // ---- statements ----
 

@@ -102,6 +102,7 @@ function exprText(e: Expr): [string, number] {
     case 'splat': return [`${e.type}(${printExpr(e.a)})`, PRIMARY];
     case 'lane': return [`${printExpr(e.a, PRIMARY)}.${e.lane}`, PRIMARY];
     case 'reduce_lanes': return [`reduce_${e.op}(${printExpr(e.a)})`, PRIMARY];
+    case 'warp_reduce': return [`warp_reduce_${e.op}(${printExpr(e.a)})`, PRIMARY];
   }
 }
 

@@ -78,6 +78,8 @@ export interface CDialect {
   /** Lane `lane` of `a`, where `a` is printed as a primary expression. */
   lane(a: string, lane: number): string;
   reduceLanes(op: 'add' | 'max' | 'min', t: KType, a: string): string;
+  /** Reduction of scalar `a` over a 32-lane warp (Kernel IR `warp_reduce`); absent: the target refuses it. */
+  warpReduce?(op: 'add' | 'max' | 'min', t: KType, a: string): string;
   /** Element `index` of a buffer as type `t` (a vector type: consecutive elements). */
   load(buffer: BufferParam, t: KType, index: string, ctx: PrintContext): string;
   arrayLoad(array: string, index: string, ctx: PrintContext): string;

@@ -70,5 +70,8 @@ function exprText(e: Expr, d: CDialect, ctx: PrintContext): Printed {
     case 'splat': return primary(d.splat(e.type, low(e.a)));
     case 'lane': return primary(d.lane(printExpr(e.a, d, ctx, PREC.primary), e.lane));
     case 'reduce_lanes': return primary(d.reduceLanes(e.op, e.a.type, low(e.a)));
+    case 'warp_reduce':
+      if (!d.warpReduce) throw new Error(`kernel '${ctx.kernel.name}': warp_reduce (warp-level reduction) on a target without 32-lane subgroups`);
+      return primary(d.warpReduce(e.op, e.type, low(e.a)));
   }
 }

@@ -190,6 +190,7 @@ export const CUDA_DIALECT: CDialect = {
   fma: (t, a, b, c) => (elemOf(t) === 'f16' ? `sl_h_fma(${a}, ${b}, ${c})` : !isVector(t) && elemOf(t) === 'f32' ? `fmaf(${a}, ${b}, ${c})` : `sl_fma(${a}, ${b}, ${c})`),
   splat: (t, a) => `sl_splat<${SCALAR_TYPE[elemOf(t)]}, ${lanesOf(t)}>(${a})`,
   lane: (a, lane) => `${a}.v[${lane}]`,
+  warpReduce: (op, t, a) => `sl_warp_${op}_${t}(${a})`,
   reduceLanes: (op, t, a) => (elemOf(t) === 'f16' && op === 'add' ? `sl_h_reduce_add(${a})` : `sl_reduce_${op}(${a})`),
   load(buffer: BufferParam, t: KType, index: string): string {
     const name = cudaIdentifier(buffer.name);

@@ -114,6 +114,13 @@ template <typename T, int N> SL_D T sl_reduce_add(sl_vec<T, N> a) { T r = a.v[0]
 template <typename T, int N> SL_D T sl_reduce_max(sl_vec<T, N> a) { T r = a.v[0]; for (int i = 1; i < N; i++) r = sl_max(r, a.v[i]); return r; }
 template <typename T, int N> SL_D T sl_reduce_min(sl_vec<T, N> a) { T r = a.v[0]; for (int i = 1; i < N; i++) r = sl_min(r, a.v[i]); return r; }
 
+// ---- warp reductions (Kernel IR warp_reduce): a butterfly over the 32 lanes, every lane gets the result ----
+// a + b == b + a, so partners compute the same bits and the whole warp ends with one value.
+#define SL_WARP(NAME, T, COMBINE) SL_D T NAME(T v) { \
+  for (int o = 16; o > 0; o >>= 1) { T w = __shfl_xor_sync(0xffffffffu, v, o); v = COMBINE; } return v; }
+SL_WARP(sl_warp_add_f32, float, v + w) SL_WARP(sl_warp_max_f32, float, sl_max(v, w)) SL_WARP(sl_warp_min_f32, float, sl_min(v, w))
+SL_WARP(sl_warp_add_i32, int, (int)((unsigned)v + (unsigned)w)) SL_WARP(sl_warp_max_i32, int, sl_max(v, w)) SL_WARP(sl_warp_min_i32, int, sl_min(v, w))
+
 // ---- f16 computed in float, rounded after every op ----
 SL_D float sl_rh(float a) { return __half2float(__float2half_rn(a)); }
 template <int N> SL_D sl_vec<float, N> sl_rh(sl_vec<float, N> a) { for (int i = 0; i < N; i++) a.v[i] = sl_rh(a.v[i]); return a; }

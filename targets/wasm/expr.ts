@@ -53,6 +53,7 @@ export function compileExpr(ctx: KernelContext, e: Expr): Ref {
     }
     case 'lane': return extractLane(m, compileExpr(ctx, e.a), e.a.type, e.lane);
     case 'reduce_lanes': return compileReduceLanes(ctx, e.op, e.a.type, compileExpr(ctx, e.a));
+    case 'warp_reduce': throw new Error(`wasm: kernel '${ctx.kernelName}' holds a warp_reduce (warp-level reduction) on a target without warps`);
   }
 }
 

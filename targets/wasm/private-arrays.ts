@@ -41,7 +41,7 @@ export function planPrivateArrays(kernel: Kernel): { plans: Map<string, ArrayPla
   const visitExpr = (e: Expr): void => {
     switch (e.kind) {
       case 'array_load': checkIndex(e.array, e.index); visitExpr(e.index); break;
-      case 'unary': case 'cast': case 'splat': case 'lane': case 'reduce_lanes': visitExpr(e.a); break;
+      case 'unary': case 'cast': case 'splat': case 'lane': case 'reduce_lanes': case 'warp_reduce': visitExpr(e.a); break;
       case 'binary': visitExpr(e.a); visitExpr(e.b); break;
       case 'fma': visitExpr(e.a); visitExpr(e.b); visitExpr(e.c); break;
       case 'select': visitExpr(e.cond); visitExpr(e.a); visitExpr(e.b); break;

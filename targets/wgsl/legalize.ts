@@ -23,7 +23,7 @@ function zeroLike(e: Expr): Expr {
 function legalizeExpr(e: Expr): Expr {
   switch (e.kind) {
     case 'const': case 'var': return e;
-    case 'unary': case 'cast': case 'splat': case 'lane': case 'reduce_lanes': {
+    case 'unary': case 'cast': case 'splat': case 'lane': case 'reduce_lanes': case 'warp_reduce': {
       const a = legalizeExpr(e.a);
       return a === e.a ? e : { ...e, a } as Expr;
     }

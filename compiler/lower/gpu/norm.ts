@@ -1,6 +1,6 @@
 // softmax, log_softmax, layer_norm and rms_norm on GPU targets: the CPU schedule's row math
 // (emitNormRow) with a row-parallel loop structure (rows.ts) — each statistic is a strided
-// per-thread partial combined by a workgroup tree reduction, and the last pass writes the
+// per-thread partial combined across the row (rows.ts rowReduce: warps, else a tree), and the last pass writes the
 // row's elements strided over its threads.
 
 import { binary, f32, KernelBuilder } from '../../kernel/builder.js';
@@ -9,7 +9,7 @@ import { sources, type GroupLowering } from '../group-context.js';
 import { emitNormRow, planNorm, type NormRowLoops } from '../norm.js';
 import type { LoweredKernel } from '../specs.js';
 import { uniformRecord, type UniformDims } from '../uniforms.js';
-import { chooseRowLayout, emitRowGroups, treeReduce } from './rows.js';
+import { chooseRowLayout, emitRowGroups, rowReduce } from './rows.js';
 
 export function lowerNormGpu(g: GroupLowering): LoweredKernel {
   const plan = planNorm(g);
@@ -23,7 +23,7 @@ export function lowerNormGpu(g: GroupLowering): LoweredKernel {
       accumulate: (L, op, init, f) => {
         const acc = kb.let('acc', f32(init));
         kb.loop('k', t.lane, L, 'serial', (k) => kb.set(acc, binary(op, acc, f(k, 1, undefined))), P);
-        return treeReduce(kb, t, [acc], ([a], [b]) => [binary(op, a!, b!)])[0]!;
+        return rowReduce(kb, t, acc, op);
       },
       forEach: (L, body) => kb.when(t.valid, () => kb.loop('k', t.lane, L, 'serial', (k) => body(k, 1, undefined), P)),
     };

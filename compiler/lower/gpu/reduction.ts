@@ -1,6 +1,6 @@
 // reduce_* and argmax/argmin on GPU targets: one output element per row of threads
-// (rows.ts). Each thread folds a strided share of the reduced elements, the shares meet in a
-// workgroup tree reduction, and the CPU schedule's epilogue (emitReductionOutput) stores the
+// (rows.ts). Each thread folds a strided share of the reduced elements, the shares meet
+// through rowReduce (warps on CUDA; a workgroup tree for prod, argmax/argmin and WebGPU), and the CPU schedule's epilogue (emitReductionOutput) stores the
 // result. argmax/argmin carry (value, index) pairs whose combine keeps the CPU order: the
 // extreme value, NaN beating every number, ties to the first index (the last with selectLast).
 
@@ -14,7 +14,7 @@ import { sources, type GroupLowering } from '../group-context.js';
 import { argScan, emitReductionOutput, identity, planReduction, type ReduceElements, type ReduceNode } from '../reduction.js';
 import type { LoweredKernel } from '../specs.js';
 import { uniformRecord, type UniformDims } from '../uniforms.js';
-import { chooseRowLayout, emitRowGroups, treeReduce, type RowThread } from './rows.js';
+import { chooseRowLayout, emitRowGroups, rowReduce, treeReduce, type RowThread } from './rows.js';
 
 export function lowerReductionGpu(g: GroupLowering): LoweredKernel {
   const plan = planReduction(g);
@@ -39,7 +39,7 @@ function foldReduce(kb: KernelBuilder, t: RowThread, anchor: ReduceNode, accT: P
   const info = DTYPES[anchor.src[0]!.dtype];
   const acc = kb.let('acc', identity(op, accT, info.min, info.max));
   kb.loop('k', t.lane, K, 'serial', (k) => kb.set(acc, binary(op, acc, xAt(k))), t.layout.threadsPerRow);
-  const total = treeReduce(kb, t, [acc], ([a], [b]) => [binary(op, a!, b!)])[0]!;
+  const total = op === 'mul' ? treeReduce(kb, t, [acc], ([a], [b]) => [binary(op, a!, b!)])[0]! : rowReduce(kb, t, acc, op);
   return anchor.op === 'reduce_mean' ? div(total, cast(K, accT)) : total;
 }
 

@@ -2,13 +2,15 @@
 // elements, or a norm's row) is taken by threadsPerRow threads (thread.x) that stride over it,
 // and a workgroup holds rowsPerGroup rows (thread.y) — one row per workgroup for long rows,
 // several for short ones. Partial results meet in a `workgroup` array through a tree
-// reduction with a barrier per level (no subgroup operations in the IR yet).
+// reduction with a barrier per level; on targets with 32-lane warps (CUDA) and rows of whole
+// warps, add/max/min of f32/i32 reduce inside each warp by `warp_reduce` instead and only the
+// warps' results meet in the array (rowReduce).
 //
 // Barriers must be reached by every thread, so no thread leaves early: a thread of a row
 // past the end works on the last row (valid reads) and only its stores are guarded.
 
 import { ceilDivDim, constValue, type Dim } from '../../ir/dim.js';
-import { add, arrayLoad, i32, lt, min, mul, sub, type KernelBuilder } from '../../kernel/builder.js';
+import { add, arrayLoad, binary, eq, i32, lt, min, mul, sub, warpReduce, type KernelBuilder } from '../../kernel/builder.js';
 import type { Expr, ScalarType } from '../../kernel/ir.js';
 import type { TargetDescription } from '../../kernel/program.js';
 import { dimExpr, type UniformDims } from '../uniforms.js';
@@ -21,6 +23,8 @@ export interface RowLayout {
   /** Threads sharing one row: a power of two. */
   readonly threadsPerRow: number;
   readonly rowsPerGroup: number;
+  /** A row is whole 32-lane warps on a target that has them: rowReduce may use warp_reduce. */
+  readonly warps: boolean;
 }
 
 /** Enough threads to cover a short row (rounded up to a power of two), the whole workgroup for a long or symbolic one. */
@@ -28,7 +32,7 @@ export function chooseRowLayout(target: TargetDescription, rowLength: Dim): RowL
   const threads = Math.min(ROW_GROUP_THREADS, target.maxWorkgroupInvocations ?? ROW_GROUP_THREADS);
   const L = constValue(rowLength);
   const perRow = L === undefined ? threads : Math.min(threads, 2 ** Math.ceil(Math.log2(Math.max(1, L))));
-  return { threadsPerRow: perRow, rowsPerGroup: threads / perRow };
+  return { threadsPerRow: perRow, rowsPerGroup: threads / perRow, warps: target.subgroupSize === 32 && perRow % 32 === 0 };
 }
 
 /** What the code of one thread of a row group sees. */
@@ -100,4 +104,31 @@ export function treeReduce(
   const result = arrays.map((a) => kb.let('reduced', arrayLoad(a.name, a.type, t.rowSlot)));
   kb.emit({ kind: 'barrier' });
   return result;
+}
+
+/** Warp lanes (Kernel IR warp_reduce). */
+const WARP = 32;
+
+/**
+ * The row's reduction of one value with add, max or min, in every thread of the row. With
+ * warps (layout.warps, f32/i32 values) each warp reduces by warp_reduce, its lane 0 puts the
+ * result in the first workgroup array (slot / 32: one slot per warp, a row's warps adjacent),
+ * and after a barrier every thread folds its row's warp results in order; otherwise treeReduce.
+ */
+export function rowReduce(kb: KernelBuilder, t: RowThread, value: Expr, op: 'add' | 'max' | 'min'): Expr {
+  const array = t.arrays[0];
+  if (!t.layout.warps || !array || array.type !== value.type || (value.type !== 'f32' && value.type !== 'i32')) {
+    return treeReduce(kb, t, [value], ([a], [b]) => [binary(op, a!, b!)])[0]!;
+  }
+  const warpTotal = kb.let('warp_total', warpReduce(op, value));
+  kb.when(eq(binary('rem', t.lane, i32(WARP)), i32(0)), () =>
+    kb.emit({ kind: 'array_store', array: array.name, index: binary('div', t.slot, i32(WARP)), value: warpTotal }));
+  kb.emit({ kind: 'barrier' });
+  const firstWarp = binary('div', t.rowSlot, i32(WARP));
+  const total = kb.let('reduced', arrayLoad(array.name, array.type, firstWarp));
+  for (let w = 1; w < t.layout.threadsPerRow / WARP; w++) {
+    kb.set(total, binary(op, total, arrayLoad(array.name, array.type, add(firstWarp, i32(w)))));
+  }
+  kb.emit({ kind: 'barrier' });
+  return total;
 }
