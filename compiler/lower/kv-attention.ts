@@ -1,8 +1,10 @@
-// A kv_attention node → the KV-cache decode kernels (compiler/lower/kv-decode.ts): append,
-// split-K partial, combine, advance. The decode program's own values are rebound to the
+// A kv_attention node → the KV-cache decode kernels (compiler/lower/kv-decode.ts): split-K
+// partial, combine, append, advance. The decode program's own values are rebound to the
 // enclosing program's: q, k, v and y to the node's operands and result, the caches and
 // position to new state values (which the manifest declares and the runtime keeps between
-// runs), the split-K partials to temporaries. One query row per call (Sq = 1) only.
+// runs), the split-K partials to temporaries. Any fixed number of new tokens per call, on
+// every target (GPU targets get the GPU schedule of compiler/lower/kv-decode-gpu.ts; a kernel
+// left CPU-style goes through the generic adapter).
 
 import { constValue, type Dim } from '../ir/dim.js';
 import type { Node } from '../ir/node.js';
@@ -10,7 +12,6 @@ import type { DType } from '../ir/dtype.js';
 import { buildKvDecodeProgram } from './kv-decode.js';
 import { LoweringError } from './errors.js';
 import type { GroupLowering, ValueRef } from './group-context.js';
-import { isGpuTarget } from './gpu/grid.js';
 import type { LoweredKernel } from './specs.js';
 
 type KvNode = Extract<Node, { op: 'kv_attention' }>;
@@ -19,23 +20,21 @@ type KvNode = Extract<Node, { op: 'kv_attention' }>;
 export type AddKvValue = (role: 'state' | 'temp', name: string, type: { dtype: DType; shape: readonly Dim[] }) => ValueRef;
 
 export function lowerKvAttention(g: GroupLowering, node: KvNode, addValue: AddKvValue): LoweredKernel[] {
-  if (isGpuTarget(g.target)) throw new LoweringError('kv_attention', ' (the KV-cache decode step has a CPU (wasm) schedule only so far)');
   const [q, k, v] = node.src as [Node, Node, Node];
   const fixed = (d: Dim, what: string): number => {
     const n = constValue(d);
-    if (n === undefined) throw new LoweringError('kv_attention', ` (the ${what} must be a fixed number, not ${d.key})`);
+    if (n === undefined) throw new LoweringError('kv_attention', ` (the ${what} must be a fixed number, not ${d.key}: fix it with --dim NAME=VALUE)`);
     return n;
   };
-  const sq = fixed(q.shape[1]!, 'count of new tokens');
-  if (sq !== 1) throw new LoweringError('kv_attention', ` (the decode step appends one token per call: q has ${sq} rows, and prefill with Sq > 1 is not lowered yet)`);
+  const tokens = fixed(q.shape[1]!, 'count of new tokens');
   const heads = fixed(q.shape[0]!, 'query head count');
   const kvHeads = fixed(k.shape[0]!, 'key/value head count');
   const headDim = fixed(q.shape[2]!, 'head dim');
   const valueDim = fixed(v.shape[2]!, 'value head dim');
   const { sink, window, scale, state } = node.attrs;
   const decode = buildKvDecodeProgram({
-    name: g.name, heads, kvHeads, headDim, valueDim, policy: { sink, window }, ...(scale === undefined ? {} : { scale }),
-  });
+    name: g.name, heads, kvHeads, headDim, valueDim, tokens, policy: { sink, window }, ...(scale === undefined ? {} : { scale }),
+  }, g.target);
 
   // The decode program's value ids → this program's.
   const rebound = new Map<string, string>([

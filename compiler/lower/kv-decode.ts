@@ -1,100 +1,63 @@
-// The decode step with a KV cache held as state, for Sq = 1 (semantics:
-// compiler/interpret/kernels/kv-attention.ts), as a whole Program for the CPU (WASM) schedule.
+// Attention over a KV cache held as state (semantics: compiler/interpret/kernels/kv-attention.ts),
+// as a whole Program with a CPU-style schedule (grid work items; compiler/lower/gpu/adapter.ts
+// spreads them over GPU threads). Each call takes Sq new tokens (Sq = 1: a decode step; Sq > 1:
+// a prompt, causal within the block).
 //
 // State: k_cache [Hkv, C, D], v_cache [Hkv, C, Dv] and position i32[1] (tokens seen), with
-// C = sink + window. Each run appends the new token's k/v rows and attends its query over
-// the L = min(position + 1, C) filled slots. Four dispatches:
-//   append  — one work item per (kv head, d): writes the new rows at the token's slot;
-//   partial — split-K: one work item per (kv head, chunk of `chunk` slots) computes, for each
-//             of the G = Hq/Hkv query heads sharing that kv head, the chunk's running max m,
-//             sum l and unnormalised accumulator acc[Dv] (online softmax), so a long cache
-//             fills every thread even with one query row;
-//   combine — one work item per query head merges the chunks: M = max m_c,
+// C = sink + window; token t lives in slot t below the sink, else in sink + (t − sink) mod window.
+// New row i (token t = position + i) attends over the token p it would see had the tokens been
+// appended one at a time: p ≤ t and (p < sink or p > t − window). Old tokens are read from the
+// cache as it was before this call, new ones from k and v themselves — so attention reads
+// before anything is appended, and a block longer than the window (whose later rows overwrite
+// ring slots earlier rows still need) is exact too. Four dispatches, in this order:
+//   partial — split-K over the virtual key axis [C cache slots, then the Sq new rows]: one work
+//             item per (kv head, new row, chunk) computes, for each of the G = Hq/Hkv query
+//             heads sharing that kv head, the chunk's running max m, sum l and unnormalised
+//             accumulator acc[Dv] (online softmax), so a long cache fills every thread even with
+//             one query row;
+//   combine — one work item per (query head, new row) merges the chunks: M = max m_c,
 //             out = Σ exp(m_c − M)·acc_c / Σ exp(m_c − M)·l_c (empty chunks have m = −inf);
-//   advance — position += 1, last, after everything that read it.
+//   append  — one work item per (kv head, new row) writes the rows the cache keeps after the
+//             block (p < sink or p > last − window: distinct slots) — after partial read them;
+//   advance — position += Sq, last, after everything that read it.
 
-import { constDim, type Dim } from '../ir/dim.js';
+import { constDim } from '../ir/dim.js';
 import {
-  KernelBuilder, add, arrayLoad, div, eq, f32, fma, gt, i32, load, lt, max, min, mul, reduceLanes, rem, select,
-  splat, store, sub, unary,
+  KernelBuilder, add, arrayLoad, div, eq, f32, fma, gt, i32, load, max, min, mul, reduceLanes, rem,
+  select, splat, store, sub, unary,
 } from '../kernel/builder.js';
-import type { Expr, KType } from '../kernel/ir.js';
-import type { Dispatch, Program, ProgramValue } from '../kernel/program.js';
-import type { KvCachePolicy } from '../interpret/kernels/kv-attention.js';
+import type { BufferParam, Expr, Kernel, KType } from '../kernel/ir.js';
+import { WASM_TARGET, type Dispatch, type Program, type TargetDescription } from '../kernel/program.js';
+import { isGpuTarget } from './gpu/grid.js';
+import { buildKvDecodeGpuKernels } from './kv-decode-gpu.js';
+import {
+  advanceKernel, appendedRowKept, cacheSlotKept, cacheSlotOf, kvDecodeDispatch, kvDecodeValues, kvLayout, newRowKept,
+  type KvDecodeSpec, type KvLayout,
+} from './kv-decode-layout.js';
 
-export interface KvDecodeSpec {
-  readonly name?: string;
-  /** Query heads (a multiple of kvHeads: grouped-query attention when larger). */
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
-  /** Value head dim (default headDim). */
-  readonly valueDim?: number;
-  readonly policy: KvCachePolicy;
-  /** Default 1/sqrt(headDim). */
-  readonly scale?: number;
-  /** Cache slots per split-K work item (default 64). */
-  readonly chunk?: number;
-}
-
-/** Names the program gives its inputs, output and state (the manifest's names). */
-export const KV_DECODE_NAMES = { q: 'q', k: 'k', v: 'v', out: 'y', kCache: 'k_cache', vCache: 'v_cache', position: 'position' } as const;
+export { KV_DECODE_NAMES, type KvDecodeSpec } from './kv-decode-layout.js';
 
 const NEG_INF = f32(-Infinity);
 const vecType = (lanes: number): KType => (lanes === 1 ? 'f32' : (`f32x${lanes}` as KType));
 const broadcast = (x: Expr, lanes: number): Expr => (lanes === 1 ? x : splat(x, lanes));
 
-export function buildKvDecodeProgram(spec: KvDecodeSpec): Program {
-  const { heads: Hq, kvHeads: Hkv, headDim: D, policy } = spec;
-  const Dv = spec.valueDim ?? D;
-  const name = spec.name ?? 'KvDecode';
-  if (Hkv < 1 || Hq % Hkv !== 0) throw new Error(`kv decode: query heads (${Hq}) must be a multiple of kv heads (${Hkv})`);
-  if (policy.window < 1 || policy.sink < 0) throw new Error('kv decode: the window must be ≥ 1 and the sink ≥ 0');
-  const G = Hq / Hkv;
-  const C = policy.sink + policy.window;
-  const chunk = spec.chunk ?? 64;
-  const chunks = Math.ceil(C / chunk);
-  const scale = spec.scale ?? 1 / Math.sqrt(D);
+/**
+ * The program for `target`: on GPU targets the GPU schedule (compiler/lower/kv-decode-gpu.ts)
+ * where its workgroup arrays fit, else the CPU kernels (which a GPU target adapts).
+ */
+export function buildKvDecodeProgram(spec: KvDecodeSpec, target: TargetDescription = WASM_TARGET): Program {
+  const gpu = isGpuTarget(target) ? buildKvDecodeGpuKernels(kvLayout(spec, true), target) : undefined;
+  const layout = kvLayout(spec, gpu !== undefined);
+  const { kernels, dispatches } = gpu ?? buildKvDecodeCpuKernels(layout);
+  return { name: layout.name, dims: [], values: kvDecodeValues(layout), kernels, dispatches, inputs: ['q', 'k', 'v'], outputs: ['y'] };
+}
+
+/** The CPU schedule: one work item per (kv head, new row, chunk), etc. (the header above). */
+export function buildKvDecodeCpuKernels(l: KvLayout): { kernels: Kernel[]; dispatches: Dispatch[] } {
+  const { name, Hq, Hkv, G, D, Dv, Sq, C, L, chunk, chunks, scale } = l;
   const kLanes = D % 4 === 0 ? 4 : 1;
   const vLanes = Dv % 4 === 0 ? 4 : 1;
   const dvVectors = Dv / vLanes;
-  const n = KV_DECODE_NAMES;
-
-  const c = (x: number): Dim => constDim(x);
-  const values: ProgramValue[] = [
-    { id: 'q', role: 'input', name: n.q, dtype: 'f32', shape: [c(Hq), c(1), c(D)] },
-    { id: 'k', role: 'input', name: n.k, dtype: 'f32', shape: [c(Hkv), c(1), c(D)] },
-    { id: 'v', role: 'input', name: n.v, dtype: 'f32', shape: [c(Hkv), c(1), c(Dv)] },
-    { id: 'k_cache', role: 'state', name: n.kCache, dtype: 'f32', shape: [c(Hkv), c(C), c(D)] },
-    { id: 'v_cache', role: 'state', name: n.vCache, dtype: 'f32', shape: [c(Hkv), c(C), c(Dv)] },
-    { id: 'position', role: 'state', name: n.position, dtype: 'i32', shape: [c(1)] },
-    { id: 'part_max', role: 'temp', name: 'part_max', dtype: 'f32', shape: [c(Hq), c(chunks)] },
-    { id: 'part_sum', role: 'temp', name: 'part_sum', dtype: 'f32', shape: [c(Hq), c(chunks)] },
-    { id: 'part_acc', role: 'temp', name: 'part_acc', dtype: 'f32', shape: [c(Hq), c(chunks), c(Dv)] },
-    { id: 'y', role: 'output', name: n.out, dtype: 'f32', shape: [c(Hq), c(1), c(Dv)] },
-  ];
-
-  // Token t's slot: t below the sink, else the ring after it.
-  const slotOf = (t: Expr): Expr =>
-    select(lt(t, i32(policy.sink)), t, add(i32(policy.sink), rem(sub(t, i32(policy.sink)), i32(policy.window))));
-
-  // ---- append ----
-  const append = new KernelBuilder(`${name}_append`, [name]);
-  {
-    const kb = append;
-    const pos = kb.buffer('position', 'i32', 'read');
-    const K = kb.buffer('k', 'f32', 'read'), V = kb.buffer('v', 'f32', 'read');
-    const KC = kb.buffer('k_cache', 'f32', 'write'), VC = kb.buffer('v_cache', 'f32', 'write');
-    kb.loop('head', i32(0), i32(Hkv), 'grid.x', (h) => {
-      const slot = kb.let('slot', slotOf(load(pos, i32(0))));
-      kb.loop('d', i32(0), i32(D), 'serial', (d) => {
-        kb.emit(store(KC, add(mul(add(mul(h, i32(C)), slot), i32(D)), d), load(K, add(mul(h, i32(D)), d))));
-      });
-      kb.loop('d', i32(0), i32(Dv), 'serial', (d) => {
-        kb.emit(store(VC, add(mul(add(mul(h, i32(C)), slot), i32(Dv)), d), load(V, add(mul(h, i32(Dv)), d))));
-      });
-    });
-  }
 
   // ---- partial (split-K) ----
   const partial = new KernelBuilder(`${name}_partial`, [name]);
@@ -102,62 +65,79 @@ export function buildKvDecodeProgram(spec: KvDecodeSpec): Program {
     const kb = partial;
     const pos = kb.buffer('position', 'i32', 'read');
     const Q = kb.buffer('q', 'f32', 'read');
+    const K = kb.buffer('k', 'f32', 'read'), V = kb.buffer('v', 'f32', 'read');
     const KC = kb.buffer('k_cache', 'f32', 'read'), VC = kb.buffer('v_cache', 'f32', 'read');
     const PM = kb.buffer('part_max', 'f32', 'write'), PL = kb.buffer('part_sum', 'f32', 'write');
     const PA = kb.buffer('part_acc', 'f32', 'write');
-    kb.loop('item', i32(0), i32(Hkv * chunks), 'grid.x', (item) => {
-      const kvHead = kb.let('kv_head', div(item, i32(chunks)));
+    kb.loop('item', i32(0), i32(Hkv * Sq * chunks), 'grid.x', (item) => {
+      const kvHead = kb.let('kv_head', div(item, i32(Sq * chunks)));
+      const row = kb.let('row', Sq === 1 ? i32(0) : rem(div(item, i32(chunks)), i32(Sq)));
       const part = kb.let('chunk', rem(item, i32(chunks)));
-      const filled = kb.let('filled', min(add(load(pos, i32(0)), i32(1)), i32(C)));
+      const seen = kb.let('seen', load(pos, i32(0)));
       const start = kb.let('start', mul(part, i32(chunk)));
-      const end = kb.let('end', min(add(start, i32(chunk)), filled));
+      const end = kb.let('end', select(eq(part, i32(chunks - 1)), i32(L), add(start, i32(chunk))));
       const rows = Array.from({ length: G }, (_, g) => ({
         head: kb.let(`head${g}`, add(mul(kvHead, i32(G)), i32(g))),
         max: kb.let(`max${g}`, NEG_INF),
         sum: kb.let(`sum${g}`, f32(0)),
       }));
+      const qRow = (g: number): Expr => mul(add(mul(rows[g]!.head, i32(Sq)), row), i32(D));
       const acc = kb.array('acc', vecType(vLanes), G * dvVectors, 'private');
       kb.loop('a', i32(0), i32(G * dvVectors), 'serial', (a) => {
         kb.emit({ kind: 'array_store', array: acc, index: a, value: broadcast(f32(0), vLanes) });
       });
-      kb.loop('key', start, end, 'serial', (j) => {
-        const kRow = kb.let('k_row', mul(add(mul(kvHead, i32(C)), j), i32(D)));
-        const vRow = kb.let('v_row', mul(add(mul(kvHead, i32(C)), j), i32(Dv)));
+      // One key (row kRow of kBuf, vRow of vBuf) into every query head's running softmax.
+      const attend = (kBuf: BufferParam, kRow: Expr, vBuf: BufferParam, vRow: Expr): void => {
         const dots = rows.map((_, g) => kb.let(`dot${g}`, broadcast(f32(0), kLanes)));
         kb.loop('c', i32(0), i32(D / kLanes), 'serial', (cc) => {
           const d = mul(cc, i32(kLanes));
-          const k = kb.let('kv', load(KC, add(kRow, d), kLanes));
-          rows.forEach((row, g) => {
-            const q = load(Q, add(mul(row.head, i32(D)), d), kLanes);
-            kb.set(dots[g]!, fma(q, k, dots[g]!));
-          });
+          const k = kb.let('kv', load(kBuf, add(kRow, d), kLanes));
+          rows.forEach((_, g) => kb.set(dots[g]!, fma(load(Q, add(qRow(g), d), kLanes), k, dots[g]!)));
         });
-        const probs = rows.map((row, g) => {
+        const probs = rows.map((r, g) => {
           const score = kb.let(`score${g}`, mul(kLanes === 1 ? dots[g]! : reduceLanes('add', dots[g]!), f32(scale)));
-          kb.when(gt(score, row.max), () => {
-            const corr = kb.let(`corr${g}`, unary('exp', sub(row.max, score)));
-            kb.set(row.sum, mul(row.sum, corr));
+          kb.when(gt(score, r.max), () => {
+            const corr = kb.let(`corr${g}`, unary('exp', sub(r.max, score)));
+            kb.set(r.sum, mul(r.sum, corr));
             kb.loop('d', i32(0), i32(dvVectors), 'serial', (d) => {
               const at = add(i32(g * dvVectors), d);
               kb.emit({ kind: 'array_store', array: acc, index: at, value: mul(arrayLoad(acc, vecType(vLanes), at), broadcast(corr, vLanes)) });
             });
-            kb.set(row.max, score);
+            kb.set(r.max, score);
           });
-          const p = kb.let(`p${g}`, unary('exp', sub(score, row.max)));
-          kb.set(row.sum, add(row.sum, p));
+          const p = kb.let(`p${g}`, unary('exp', sub(score, r.max)));
+          kb.set(r.sum, add(r.sum, p));
           return kb.let(`p${g}_v`, broadcast(p, vLanes));
         });
         kb.loop('d', i32(0), i32(dvVectors), 'serial', (d) => {
-          const v = kb.let('vv', load(VC, add(vRow, mul(d, i32(vLanes))), vLanes));
+          const v = kb.let('vv', load(vBuf, add(vRow, mul(d, i32(vLanes))), vLanes));
           rows.forEach((_, g) => {
             const at = add(i32(g * dvVectors), d);
             kb.emit({ kind: 'array_store', array: acc, index: at, value: fma(probs[g]!, v, arrayLoad(acc, vecType(vLanes), at)) });
           });
         });
+      };
+      // Cache slots filled before this call (slot j holds a token once j < position). A ring
+      // slot's token is `age` tokens older than the last one seen; row i keeps it while
+      // age + i ≤ window − 2 (it is newer than t − window).
+      kb.loop('slot', start, min(min(end, i32(C)), seen), 'serial', (j) => {
+        kb.when(cacheSlotKept(l, j, seen, row), () => {
+          attend(KC, mul(add(mul(kvHead, i32(C)), j), i32(D)), VC, mul(add(mul(kvHead, i32(C)), j), i32(Dv)));
+        });
       });
-      rows.forEach((row, g) => {
-        const cell = kb.let(`cell${g}`, add(mul(row.head, i32(chunks)), part));
-        kb.emit(store(PM, cell, row.max), store(PL, cell, row.sum));
+      // This call's rows 0..i, straight from k and v (causal within the block).
+      kb.loop('key', max(start, i32(C)), min(end, add(i32(C + 1), row)), 'serial', (j) => {
+        const m = kb.let('new_row', sub(j, i32(C)));
+        const kRow = mul(add(mul(kvHead, i32(Sq)), m), i32(D));
+        const vRow = mul(add(mul(kvHead, i32(Sq)), m), i32(Dv));
+        // Row m was already dropped for row i when the block is longer than the window.
+        const kept = newRowKept(l, m, seen, row);
+        if (kept === undefined) attend(K, kRow, V, vRow);
+        else kb.when(kept, () => attend(K, kRow, V, vRow));
+      });
+      rows.forEach((r, g) => {
+        const cell = kb.let(`cell${g}`, add(mul(add(mul(r.head, i32(Sq)), row), i32(chunks)), part));
+        kb.emit(store(PM, cell, r.max), store(PL, cell, r.sum));
         kb.loop('d', i32(0), i32(dvVectors), 'serial', (d) => {
           kb.emit(store(PA, add(mul(cell, i32(Dv)), mul(d, i32(vLanes))), arrayLoad(acc, vecType(vLanes), add(i32(g * dvVectors), d))));
         });
@@ -172,7 +152,8 @@ export function buildKvDecodeProgram(spec: KvDecodeSpec): Program {
     const PM = kb.buffer('part_max', 'f32', 'read'), PL = kb.buffer('part_sum', 'f32', 'read');
     const PA = kb.buffer('part_acc', 'f32', 'read');
     const O = kb.buffer('y', 'f32', 'write');
-    kb.loop('head', i32(0), i32(Hq), 'grid.x', (h) => {
+    // One work item per output row (query head, new row): cells h·Sq + i.
+    kb.loop('out_row', i32(0), i32(Hq * Sq), 'grid.x', (h) => {
       const base = kb.let('base', mul(h, i32(chunks)));
       const top = kb.let('top', NEG_INF);
       kb.loop('c', i32(0), i32(chunks), 'serial', (cc) => kb.set(top, max(top, load(PM, add(base, cc)))));
@@ -199,29 +180,34 @@ export function buildKvDecodeProgram(spec: KvDecodeSpec): Program {
     });
   }
 
-  // ---- advance ----
-  const advance = new KernelBuilder(`${name}_advance`, [name]);
+  // ---- append ----
+  const append = new KernelBuilder(`${name}_append`, [name]);
   {
-    const kb = advance;
-    const pos = kb.buffer('position', 'i32', 'read_write');
-    kb.loop('item', i32(0), i32(1), 'grid.x', () => {
-      kb.emit(store(pos, i32(0), add(load(pos, i32(0)), i32(1))));
+    const kb = append;
+    const pos = kb.buffer('position', 'i32', 'read');
+    const K = kb.buffer('k', 'f32', 'read'), V = kb.buffer('v', 'f32', 'read');
+    const KC = kb.buffer('k_cache', 'f32', 'write'), VC = kb.buffer('v_cache', 'f32', 'write');
+    kb.loop('item', i32(0), i32(Hkv * Sq), 'grid.x', (item) => {
+      const h = kb.let('head', Sq === 1 ? item : div(item, i32(Sq)));
+      const m = kb.let('new_row', Sq === 1 ? i32(0) : rem(item, i32(Sq)));
+      const t = kb.let('token', add(load(pos, i32(0)), m));
+      const write = (): void => {
+        const slot = kb.let('slot', cacheSlotOf(l, t));
+        kb.loop('d', i32(0), i32(D), 'serial', (d) => {
+          kb.emit(store(KC, add(mul(add(mul(h, i32(C)), slot), i32(D)), d), load(K, add(mul(item, i32(D)), d))));
+        });
+        kb.loop('d', i32(0), i32(Dv), 'serial', (d) => {
+          kb.emit(store(VC, add(mul(add(mul(h, i32(C)), slot), i32(Dv)), d), load(V, add(mul(item, i32(Dv)), d))));
+        });
+      };
+      // A block longer than the window: only its last `window` rows (and sink rows) stay.
+      const kept = appendedRowKept(l, m, t);
+      if (kept === undefined) write();
+      else kb.when(kept, write);
     });
   }
 
-  const kernels = [append.finish(), partial.finish(), combine.finish(), advance.finish()];
-  // Buffer parameters are named after the values they bind.
-  const dispatch = (kernelIndex: number, grid: number): Dispatch => {
-    const k = kernels[kernelIndex]!;
-    return { kernel: k.name, buffers: Object.fromEntries(k.buffers.map((b) => [b.name, b.name])), uniforms: {}, grid: [c(grid)] };
-  };
-  return {
-    name,
-    dims: [],
-    values,
-    kernels,
-    dispatches: [dispatch(0, Hkv), dispatch(1, Hkv * chunks), dispatch(2, Hq), dispatch(3, 1)],
-    inputs: ['q', 'k', 'v'],
-    outputs: ['y'],
-  };
+  const kernels = [partial.finish(), combine.finish(), append.finish(), advanceKernel(l)];
+  const grids = [Hkv * Sq * chunks, Hq * Sq, Hkv * Sq, 1];
+  return { kernels, dispatches: kernels.map((k, i) => kvDecodeDispatch(k, [constDim(grids[i]!)])) };
 }

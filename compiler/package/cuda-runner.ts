@@ -2,10 +2,13 @@
 // from .npy files and writes outputs as .npy (model-independent; the model's names, dtypes
 // and ranks come from the API).
 //
-//   runner [--device] [--repeat N] WEIGHTS OUTDIR NAME=FILE.npy ...
+//   runner [--device] [--repeat N | --steps N [--reset-after K]] WEIGHTS OUTDIR NAME=FILE.npy ...
 //
 // --device copies inputs to device memory first and runs with SLUICE_DEVICE pointers;
-// --repeat N runs N more times and prints the median and minimum time per run (ms).
+// --repeat N runs N more times and prints the median and minimum time per run (ms);
+// --steps N runs N times on one model, so state (KV caches) carries from run to run: every
+// input file holds N runs' inputs stacked on a new leading axis, and every output file the N
+// runs' outputs likewise; --reset-after K resets the state after the K-th run.
 // bf16 has no numpy dtype: bf16 arrays are read and written as '<u2' bit patterns.
 // Bad input data (SLUICE_ERROR_DATA) prints the message, then a line
 // "data-error: SITE V0 V1" for tools, and exits with status 3 (other errors: 1).
@@ -89,20 +92,23 @@ static bool write_npy(const std::string& path, const char* descr, const std::vec
 }
 
 static int usage() {
-  std::fprintf(stderr, "usage: runner [--device] [--repeat N] WEIGHTS OUTDIR NAME=FILE.npy ...\n");
+  std::fprintf(stderr, "usage: runner [--device] [--repeat N | --steps N [--reset-after K]] WEIGHTS OUTDIR NAME=FILE.npy ...\n");
   return 2;
 }
 
 int main(int argc, char** argv) {
   bool device = false;
-  int repeat = 0;
+  int repeat = 0, steps = 0, reset_after = 0;
   int a = 1;
   for (; a < argc && argv[a][0] == '-' && argv[a][1] == '-'; a++) {
     if (std::strcmp(argv[a], "--device") == 0) device = true;
     else if (std::strcmp(argv[a], "--repeat") == 0 && a + 1 < argc) repeat = std::atoi(argv[++a]);
+    else if (std::strcmp(argv[a], "--steps") == 0 && a + 1 < argc) steps = std::atoi(argv[++a]);
+    else if (std::strcmp(argv[a], "--reset-after") == 0 && a + 1 < argc) reset_after = std::atoi(argv[++a]);
     else return usage();
   }
-  if (argc - a < 2) return usage();
+  if (argc - a < 2 || steps < 0 || (steps > 0 && repeat > 0) || (reset_after != 0 && steps == 0)) return usage();
+  const int lead = steps > 0 ? 1 : 0; // the stacked runs' axis in every file
   const char* weights = argv[a];
   std::string outdir = argv[a + 1];
   int n_in = sluice_model_num_inputs(), n_out = sluice_model_num_outputs();
@@ -122,8 +128,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "error: input %s is %s in %s; the model takes %s (%s)\n", name.c_str(), inputs[k].descr.c_str(), eq + 1, sluice_model_input_dtype(k), want);
       return 1;
     }
-    if ((int)inputs[k].shape.size() != sluice_model_input_rank(k)) {
-      std::fprintf(stderr, "error: input %s has rank %d; the model takes rank %d\n", name.c_str(), (int)inputs[k].shape.size(), sluice_model_input_rank(k));
+    if ((int)inputs[k].shape.size() != sluice_model_input_rank(k) + lead) {
+      std::fprintf(stderr, "error: input %s has rank %d; the model takes rank %d%s\n", name.c_str(), (int)inputs[k].shape.size(), sluice_model_input_rank(k) + lead, lead ? " with --steps (runs first)" : "");
+      return 1;
+    }
+    if (lead && inputs[k].shape[0] != steps) {
+      std::fprintf(stderr, "error: input %s holds %lld runs; --steps says %d\n", name.c_str(), (long long)inputs[k].shape[0], steps);
       return 1;
     }
     given[k] = true;
@@ -134,7 +144,7 @@ int main(int argc, char** argv) {
   if (sluice_model_create(weights, &model) != SLUICE_OK) { std::fprintf(stderr, "error: %s\n", sluice_model_error(nullptr)); return 1; }
   std::vector<const int64_t*> shapes(n_in);
   static const int64_t scalar_shape[1] = {0};
-  for (int j = 0; j < n_in; j++) shapes[j] = inputs[j].shape.empty() ? scalar_shape : inputs[j].shape.data();
+  for (int j = 0; j < n_in; j++) shapes[j] = (int)inputs[j].shape.size() == lead ? scalar_shape : inputs[j].shape.data() + lead;
   std::vector<std::vector<int64_t>> out_shapes(n_out);
   std::vector<std::vector<char>> outputs(n_out);
   for (int o = 0; o < n_out; o++) {
@@ -151,13 +161,16 @@ int main(int argc, char** argv) {
   }
   std::vector<const void*> in_ptrs(n_in);
   std::vector<void*> out_ptrs(n_out);
+  // One run's bytes of each input (all of it without --steps).
+  std::vector<size_t> run_bytes(n_in);
+  for (int j = 0; j < n_in; j++) run_bytes[j] = inputs[j].data.size() / (size_t)(steps > 0 ? steps : 1);
   for (int j = 0; j < n_in; j++) in_ptrs[j] = inputs[j].data.data();
   for (int o = 0; o < n_out; o++) out_ptrs[o] = outputs[o].data();
   if (device) {
     for (int j = 0; j < n_in; j++) {
       void* p = nullptr;
-      if (cudaMalloc(&p, inputs[j].data.size() + 16) != cudaSuccess) { std::fprintf(stderr, "error: cudaMalloc failed\n"); return 1; }
-      cudaMemcpy(p, inputs[j].data.data(), inputs[j].data.size(), cudaMemcpyHostToDevice);
+      if (cudaMalloc(&p, run_bytes[j] + 16) != cudaSuccess) { std::fprintf(stderr, "error: cudaMalloc failed\n"); return 1; }
+      cudaMemcpy(p, inputs[j].data.data(), run_bytes[j], cudaMemcpyHostToDevice);
       in_ptrs[j] = p;
     }
     for (int o = 0; o < n_out; o++) {
@@ -183,6 +196,43 @@ int main(int argc, char** argv) {
     if (device && cudaDeviceSynchronize() != cudaSuccess) { std::fprintf(stderr, "error: the run failed on the device\n"); return false; }
     return true;
   };
+  if (steps > 0) {
+    // Run s reads slice s of every input; its outputs go to slice s of the stacked outputs.
+    std::vector<std::vector<char>> stacked(n_out);
+    for (int o = 0; o < n_out; o++) stacked[o].resize(outputs[o].size() * (size_t)steps);
+    for (int s = 0; s < steps; s++) {
+      for (int j = 0; j < n_in; j++) {
+        const char* slice = inputs[j].data.data() + (size_t)s * run_bytes[j];
+        if (device) cudaMemcpy((void*)in_ptrs[j], slice, run_bytes[j], cudaMemcpyHostToDevice);
+        else in_ptrs[j] = slice;
+      }
+      if (!run_once()) { sluice_model_destroy(model); return failure; }
+      for (int o = 0; o < n_out; o++) {
+        char* into = stacked[o].data() + (size_t)s * outputs[o].size();
+        if (device) cudaMemcpy(into, out_ptrs[o], outputs[o].size(), cudaMemcpyDeviceToHost);
+        else if (!outputs[o].empty()) std::memcpy(into, outputs[o].data(), outputs[o].size());
+      }
+      if (s + 1 == reset_after && sluice_model_reset_state(model) != SLUICE_OK) {
+        std::fprintf(stderr, "error: %s\n", sluice_model_error(model));
+        sluice_model_destroy(model);
+        return 1;
+      }
+    }
+    for (int o = 0; o < n_out; o++) {
+      if (device) cudaFree(out_ptrs[o]);
+      std::vector<int64_t> shape(1, (int64_t)steps);
+      shape.insert(shape.end(), out_shapes[o].begin(), out_shapes[o].end());
+      std::string path = outdir + "/" + sluice_model_output_name(o) + ".npy";
+      if (!write_npy(path, descr_of(sluice_model_output_dtype(o)), shape, stacked[o].data(), stacked[o].size())) {
+        std::fprintf(stderr, "error: cannot write %s\n", path.c_str());
+        sluice_model_destroy(model);
+        return 1;
+      }
+    }
+    if (device) for (int j = 0; j < n_in; j++) cudaFree((void*)in_ptrs[j]);
+    sluice_model_destroy(model);
+    return 0;
+  }
   if (!run_once()) { sluice_model_destroy(model); return failure; }
   if (repeat > 0) {
     std::vector<double> ms;

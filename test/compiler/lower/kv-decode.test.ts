@@ -11,6 +11,7 @@ import type { KvDecodeSpec } from '../../../compiler/lower/kv-decode.js';
 import { loadModel, type Model } from '../../../runtime/wasm/index.js';
 import { randomTensor } from '../../helpers/random.js';
 import { relativeL2 } from '../../helpers/close.js';
+import { recomputed } from './kv-cases.js';
 
 const models: Model[] = [];
 afterEach(() => {
@@ -116,3 +117,32 @@ describe('KV-cache decode on wasm (split-K over the cache, then combine)', () =>
     expect(() => compileKvDecodeWasm({ heads: 3, kvHeads: 2, headDim: 8, policy: { sink: 0, window: 4 } })).toThrow(/multiple/);
   });
 });
+
+describe('KV-cache program with several new tokens per call (Sq > 1: a prompt, causal within the block)', () => {
+  const cases: [string, KvDecodeSpec, number][] = [
+    ['Sq 7 over sink 2 + window 5 (each block wraps the ring), GQA 4 over 2, d 6', { heads: 4, kvHeads: 2, headDim: 6, valueDim: 3, policy: { sink: 2, window: 5 }, tokens: 7, chunk: 4 }, 9],
+    ['Sq 129, plain cache 300 (the third call passes it), MHA 2 heads, d 16', { heads: 2, kvHeads: 2, headDim: 16, policy: { sink: 0, window: 300 }, tokens: 129 }, 4],
+    ['Sq 1 next to it: the same program shape at one token, MQA 3 over 1, sink 1 + window 3', { heads: 3, kvHeads: 1, headDim: 8, policy: { sink: 1, window: 3 }, tokens: 1, chunk: 2 }, 12],
+    ['Sq 3 over sink 1 + window 1, head dim 1 (each row sees the sink and itself)', { heads: 2, kvHeads: 1, headDim: 1, policy: { sink: 1, window: 1 }, tokens: 3, chunk: 1 }, 5],
+  ];
+  for (const [name, spec, calls] of cases) {
+    it(`${name}: ${calls} calls match the reference and attention recomputed from the stream`, async () => {
+      const sq = spec.tokens!;
+      const D = spec.headDim, Dv = spec.valueDim ?? D;
+      const model = await load(spec);
+      let state = emptyKvCache(spec.kvHeads, D, spec.policy, Dv);
+      const stream: Map<string, Tensor>[] = [];
+      for (let c = 0; c < calls; c++) {
+        const x = { q: randomTensor('f32', [spec.heads, sq, D], 3 * c + 1), k: randomTensor('f32', [spec.kvHeads, sq, D], 3 * c + 2), v: randomTensor('f32', [spec.kvHeads, sq, Dv], 3 * c + 3) };
+        stream.push(new Map(Object.entries(x)));
+        const got = await step(model, x);
+        const ref = kvAttentionStep(state, x.q, x.k, x.v, spec.policy);
+        state = ref.state;
+        expect(relativeL2(Array.from(got), Array.from(ref.output.data as Float32Array)), `call ${c}`).toBeLessThanOrEqual(1e-5);
+        expect(relativeL2(Array.from(got), Array.from(recomputed(stream, spec.policy))), `call ${c} (recomputed)`).toBeLessThanOrEqual(1e-5);
+      }
+      expect(state.position).toBe(calls * sq);
+    });
+  }
+});
+

@@ -9,7 +9,7 @@ import { evalDim } from '../../../compiler/ir/dim.js';
 import { DTYPES } from '../../../compiler/ir/dtype.js';
 import type { Graph } from '../../../compiler/ir/graph.js';
 import { interpret } from '../../../compiler/interpret/interpreter.js';
-import { toNumbers, type Tensor } from '../../../compiler/interpret/tensor.js';
+import { tensor, toNumbers, type Tensor } from '../../../compiler/interpret/tensor.js';
 import { encodeNpy, readNpy } from '../../../compiler/io/npy.js';
 import { randomTensor } from '../../helpers/random.js';
 import { relativeL2 } from '../../helpers/close.js';
@@ -67,6 +67,39 @@ export function runEmulated(dir: string, inputs: ReadonlyMap<string, Tensor>, ou
     const file = join(io, `${o}.npy`);
     return [o, readNpy(readFileSync(file), file)] as const;
   }));
+}
+
+/**
+ * Runs the emulated runner once per element of `runs` on one model (`--steps`), so state such
+ * as a KV cache carries from run to run; `resetAfter` K resets it after the K-th run. The
+ * outputs of each run by name.
+ */
+export function runEmulatedSteps(
+  dir: string, runs: readonly ReadonlyMap<string, Tensor>[], outputs: readonly string[], options: { readonly resetAfter?: number } = {},
+): Map<string, Tensor>[] {
+  const io = mkdtempSync(join(dir, 'io-'));
+  const args: string[] = ['--steps', String(runs.length)];
+  if (options.resetAfter !== undefined) args.push('--reset-after', String(options.resetAfter));
+  args.push(join(dir, 'weights.bin'), io);
+  for (const name of runs[0]!.keys()) {
+    const first = runs[0]!.get(name)!;
+    const all = tensor(first.dtype, [runs.length, ...first.shape]);
+    const size = first.data.length;
+    runs.forEach((r, s) => (all.data as Float32Array).set(r.get(name)!.data as Float32Array, s * size));
+    const file = join(io, `in_${name}.npy`);
+    writeFileSync(file, encodeNpy(all, file));
+    args.push(`${name}=${file}`);
+  }
+  run(join(dir, 'runner-emu'), args);
+  const stacked = outputs.map((o) => {
+    const file = join(io, `${o}.npy`);
+    return [o, readNpy(readFileSync(file), file)] as const;
+  });
+  return runs.map((_, s) => new Map(stacked.map(([o, t]) => {
+    const shape = t.shape.slice(1);
+    const size = shape.reduce((a, b) => a * b, 1);
+    return [o, tensor(t.dtype, shape, (t.data as Float32Array).slice(s * size, (s + 1) * size))] as const;
+  })));
 }
 
 /** Seeded random inputs of `graph` at `env`. */
