@@ -103,20 +103,24 @@ export function lowerAttentionGpu(spec: AttentionSpec, target: TargetDescription
       const rowSum = kb.let('row_sum', f32(0));
 
       kb.loop('k0', i32(0), keyEnd, 'serial', (k0) => {
+        // Element e of the tile is key e / width, column e % width. The threads copy BR
+        // elements a round in a loop (unrolled, a d = 128 tile is 64 rounds of copy code, and
+        // SwiftShader takes seconds to compile each such shader); a ragged last round is guarded.
         const stage = (tile: string, op: typeof spec.k, base: Expr, width: number, buffer: typeof K): void => {
           const elements = BC * width;
-          for (let round = 0; round < Math.ceil(elements / BR); round++) {
-            const copy = (): void => {
-              const e = kb.let('e', add(i32(round * BR), t));
-              const key = kb.let('key', add(k0, div(e, i32(width))));
-              const d = rem(e, i32(width));
-              const v = kb.let('staged', f32(0));
-              kb.when(lt(key, Skv), () => kb.set(v, cast(load(buffer, add(base, add(
-                mul(key, dim(strideDimFromEnd(op, 2))), mul(d, dim(strideDimFromEnd(op, 1)))))), 'f32')));
-              kb.emit({ kind: 'array_store', array: tile, index: e, value: v });
-            };
-            if ((round + 1) * BR <= elements) copy();
-            else kb.when(lt(add(i32(round * BR), t), i32(elements)), copy);
+          const copy = (e: Expr): void => {
+            const key = kb.let('key', add(k0, div(e, i32(width))));
+            const d = rem(e, i32(width));
+            const v = kb.let('staged', f32(0));
+            kb.when(lt(key, Skv), () => kb.set(v, cast(load(buffer, add(base, add(
+              mul(key, dim(strideDimFromEnd(op, 2))), mul(d, dim(strideDimFromEnd(op, 1)))))), 'f32')));
+            kb.emit({ kind: 'array_store', array: tile, index: e, value: v });
+          };
+          const fullRounds = Math.floor(elements / BR);
+          if (fullRounds > 0) kb.loop('round', i32(0), i32(fullRounds), 'serial', (r) => copy(kb.let('e', add(mul(r, i32(BR)), t))));
+          if (fullRounds * BR < elements) {
+            const e = kb.let('e', add(i32(fullRounds * BR), t));
+            kb.when(lt(e, i32(elements)), () => copy(e));
           }
         };
         stage(kTile, spec.k, kHead, dkC, K);
