@@ -15,23 +15,17 @@
 // uploaded, every dispatch, outputs read back to the CPU (mapAsync resolved). The outputs of
 // the two are compared (relative L2) so a fast wrong answer cannot pass unnoticed.
 
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { join, resolve } from 'node:path';
 import { compile } from '../index.js';
 import { hashSeed, randomTensor } from '../compiler/io/random.js';
 import { evalShapeJson } from '../runtime/dim-eval.js';
 import type { WebGpuCompilation } from '../compiler/driver/compile-webgpu.js';
+import { openBenchPage, PAGE_TIMING_JS } from './browser-page.js';
 import { bertLayerCase, matmulCase, mlpCase, resnetBlockCase, type BenchCase } from './onnx-cases.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const ORT_DIST = join(root, 'node_modules/onnxruntime-web/dist');
-const OFFLINE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const SWIFTSHADER_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'];
-const GPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--ignore-gpu-blocklist'];
 
 /** The cases of bench/onnx-cases.ts, at sizes SwiftShader (a CPU) runs in seconds, not minutes. */
 export function webgpuBenchCases(): BenchCase[] {
@@ -89,22 +83,7 @@ const PAGE = `<!doctype html>
   import * as ort from '/ort/ort.webgpu.bundle.min.mjs';
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.wasmPaths = '/ort/';
-  const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-  async function time(run, runs, warmup) {
-    for (let i = 0; i < warmup; i++) await run();
-    const samples = [];
-    for (let i = 0; i < runs; i++) { const t = performance.now(); await run(); samples.push(performance.now() - t); }
-    return { medianMs: median(samples), minMs: Math.min(...samples), maxMs: Math.max(...samples), runs };
-  }
-  function relL2(a, b) {
-    let num = 0, den = 0;
-    for (let i = 0; i < b.length; i++) { num += (Number(a[i]) - Number(b[i])) ** 2; den += Number(b[i]) ** 2; }
-    return Math.sqrt(num / Math.max(den, 1e-30));
-  }
-  window.adapterInfo = async () => {
-    const a = navigator.gpu && await navigator.gpu.requestAdapter();
-    return a ? [a.info.vendor, a.info.architecture, a.info.description].filter(Boolean).join(' / ') : null;
-  };
+${PAGE_TIMING_JS}
   window.benchCase = async ({ pkg, onnx, inputs, runs, warmup }) => {
     const { load } = await import('/' + pkg + '/index.js');
     const model = await load();
@@ -131,29 +110,6 @@ const PAGE = `<!doctype html>
 </script>
 `;
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.json': 'application/json', '.wasm': 'application/wasm',
-};
-
-/** Serves `folder` at / and onnxruntime-web's dist at /ort/, on 127.0.0.1. */
-async function serve(folder: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const [base, rel] = path.startsWith('/ort/') ? [ORT_DIST, path.slice(5)] : [folder, path.slice(1)];
-    const file = normalize(join(base, rel));
-    if (!file.startsWith(base) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream' });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${address.port}/`, close: () => new Promise((ok) => server.close(() => ok())) };
-}
-
 /** Seeded inputs as plain arrays: floats uniform in [-1, 1); integer inputs (masks) all ones. */
 function caseInputs(compiled: WebGpuCompilation) {
   const manifest = compiled;
@@ -175,21 +131,19 @@ function format(r: CaseResult): string {
 }
 
 async function main(o: Options): Promise<void> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
   const dir = join(tmpdir(), `sluice-webgpu-bench-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'index.html'), PAGE);
   const cases = webgpuBenchCases().filter((c) => !o.cases || o.cases.some((k) => c.name.toLowerCase().includes(k.toLowerCase())));
-  const server = await serve(dir);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...OFFLINE_ARGS, ...(o.gpu ? GPU_ARGS : SWIFTSHADER_ARGS)] });
   const results: CaseResult[] = [];
   let adapter: string | null = null;
+  const bench = await openBenchPage(dir, o.gpu).catch((e: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
   try {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`${server.url}index.html`);
-    await page.waitForFunction(() => (globalThis as { pageReady?: boolean }).pageReady === true);
-    adapter = await page.evaluate(() => (globalThis as unknown as { adapterInfo(): Promise<string | null> }).adapterInfo());
-    if (adapter === null) throw new Error('Chromium has no WebGPU adapter here');
+    const { page } = bench;
+    adapter = bench.adapter;
     for (const [i, c] of cases.entries()) {
       const base = { case: c.name, ...(c.flops ? { flops: c.flops } : {}) };
       const onnx = `case${i}.onnx`;
@@ -207,8 +161,7 @@ async function main(o: Options): Promise<void> {
       process.stderr.write(`  ${c.name} done\n`);
     }
   } finally {
-    await browser.close();
-    await server.close();
+    await bench.close();
     rmSync(dir, { recursive: true, force: true });
   }
   if (o.json) {

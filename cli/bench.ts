@@ -32,6 +32,8 @@ interface BenchFlags {
   weights?: string;
   seed: number;
   relaxedSimd?: boolean;
+  /** webgpu: `--no-subgroups` sets it false (the fallback kernels only). */
+  subgroups?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -54,6 +56,8 @@ export interface BenchResult {
   readonly adapter?: string;
   /** webgpu: whether the shader-f16 variant ran. */
   readonly f16?: boolean;
+  /** webgpu: whether some kernel ran its subgroup variant. */
+  readonly subgroups?: boolean;
 }
 
 /** What the timing loop needs of a loaded model, whichever runtime holds it. */
@@ -119,10 +123,13 @@ export async function benchModel(modelPath: string, flags: Omit<BenchFlags, 'jso
     for (const n of c.notes) note(n);
     if (flags.threads !== undefined) note('--threads applies to the wasm target; ignored');
     const device = await nodeWebGpuDevice();
-    const model = await loadWebGpuModel({ manifest: c.manifest, shaders: c.shaders, ...(c.f16Shaders ? { f16Shaders: c.f16Shaders } : {}), weights: c.weights, device });
+    const model = await loadWebGpuModel({
+      manifest: c.manifest, shaders: c.shaders, ...(c.f16Shaders ? { f16Shaders: c.f16Shaders } : {}),
+      ...(c.subgroupShaders ? { subgroupShaders: c.subgroupShaders } : {}), subgroups: flags.subgroups !== false, weights: c.weights, device,
+    });
     try {
       const timed = await timeRuns(model, c.manifest, c.dims, flags);
-      return { model: c.manifest.model, target: 'webgpu', threads: 1, relaxedSimd: false, ...timed, adapter: describeAdapter(device), f16: model.f16 };
+      return { model: c.manifest.model, target: 'webgpu', threads: 1, relaxedSimd: false, ...timed, adapter: describeAdapter(device), f16: model.f16, subgroups: model.subgroups };
     } finally {
       model.dispose();
     }
@@ -157,7 +164,7 @@ export async function benchCommand(modelPath: string, flags: BenchFlags): Promis
   const dims = Object.entries(r.dims).map(([k, v]) => `${k}=${v}`).join(', ') || 'no dims';
   const log = (s: string): void => void process.stdout.write(`${s}\n`);
   log(r.target === 'webgpu'
-    ? `${r.model} on webgpu with ${dims}, ${r.adapter ?? 'an unnamed adapter'}${r.f16 ? ', shader-f16' : ''}`
+    ? `${r.model} on webgpu with ${dims}, ${r.adapter ?? 'an unnamed adapter'}${r.f16 ? ', shader-f16' : ''}${r.subgroups ? ', subgroups' : ''}`
     : `${r.model} on ${r.target} with ${dims}, ${r.threads} thread${r.threads === 1 ? '' : 's'}${r.relaxedSimd ? ', relaxed SIMD' : ''}`);
   log(`  median ${ms(r.medianMs)}   min ${ms(r.minMs)}   max ${ms(r.maxMs)}   (${r.runs} runs after ${r.warmup} warm-up)`);
   return 0;
@@ -177,6 +184,7 @@ export function addBenchCommand(program: Command, done: (exitCode: Promise<numbe
     .option('--weights <file>', 'parameters from a .safetensors file (default: seeded random values)')
     .option('--seed <n>', 'seed for random inputs and weights', parseNonNegativeInt('the seed'), 0)
     .option('--relaxed-simd', 'also build the relaxed-SIMD (fused multiply-add) module; used where the engine validates it')
+    .option('--no-subgroups', 'webgpu: run the fallback kernels even where the adapter has subgroups')
     .option('--json', 'print one machine-readable JSON object')
     .option('--quiet', 'no notes on stderr')
     .action((model: string, flags: BenchFlags) => {

@@ -86,8 +86,10 @@ export function compileCommand(modelPath: string, flags: CompileFlags): number {
     return 0;
   }
   if (compiled.webgpu) {
-    const f16 = compiled.webgpu.manifest.files.f16Module;
-    log(`  package   ${bytes(written.bytes)} in ${written.files.length} files (${stats.kernels} WGSL modules in ${compiled.webgpu.manifest.files.module}/${f16 ? ` and their shader-f16 variant in ${f16}/` : ''}, weights.bin ${bytes(size('weights.bin'))}, runtime ${bytes(runtimeBytes)})`);
+    const { f16Module: f16, subgroupModule } = compiled.webgpu.manifest.files;
+    const subgroupKernels = compiled.webgpu.manifest.kernels.filter((k) => k.subgroupVariant).length;
+    const subgroups = subgroupModule ? `, ${subgroupKernels} subgroup variant${subgroupKernels === 1 ? '' : 's'} in ${subgroupModule}/` : '';
+    log(`  package   ${bytes(written.bytes)} in ${written.files.length} files (${stats.kernels} WGSL modules in ${compiled.webgpu.manifest.files.module}/${f16 ? ` and their shader-f16 variant in ${f16}/` : ''}${subgroups}, weights.bin ${bytes(size('weights.bin'))}, runtime ${bytes(runtimeBytes)})`);
     return 0;
   }
   log(`  package   ${bytes(written.bytes)} in ${written.files.length} files (model.wasm ${bytes(size('model.wasm'))}, weights.bin ${bytes(size('weights.bin'))}, runtime ${bytes(runtimeBytes)})`);

@@ -94,6 +94,18 @@ export interface ManifestKernel {
   readonly uniforms: readonly { readonly name: string }[];
   /** Bytes of scratch memory each concurrently running call needs (targets/wasm/abi.ts); absent: 0. */
   readonly scratchBytes?: number;
+  /** webgpu: the kernel also has a subgroup variant (`files.subgroupModule`/NAME.wgsl). */
+  readonly subgroupVariant?: ManifestSubgroupVariant;
+}
+
+/**
+ * A kernel's subgroup variant (Kernel IR subgroup_reduce) is correct where every subgroup has
+ * at most `maxSubgroupSize` invocations and a workgroup of `workgroupSize` is cut into
+ * subgroups of consecutive local_invocation_index (the runtime probes that once per size).
+ */
+export interface ManifestSubgroupVariant {
+  readonly maxSubgroupSize: number;
+  readonly workgroupSize: readonly [number, number, number];
 }
 
 export interface ManifestDispatch {
@@ -169,6 +181,8 @@ export interface Manifest {
     readonly relaxedModule?: string;
     /** webgpu: the folder of the same kernels with `enable f16`, for adapters with shader-f16. */
     readonly f16Module?: string;
+    /** webgpu: the folder of the subgroup variants (`enable subgroups`) of the kernels that list one. */
+    readonly subgroupModule?: string;
   };
   readonly dims: readonly ManifestDim[];
   readonly inputs: readonly ManifestTensor[];
@@ -317,7 +331,16 @@ function kernel(o: Record<string, Json>, f: string): ManifestKernel {
     })),
     uniforms: list(o.uniforms, `${f}.uniforms`, (u, g) => ({ name: string(u.name, `${g}.name`) })),
     ...(o.scratchBytes === undefined ? {} : { scratchBytes: count(o.scratchBytes, `${f}.scratchBytes`) }),
+    ...(o.subgroupVariant === undefined ? {} : { subgroupVariant: subgroupVariant(object(o.subgroupVariant, `${f}.subgroupVariant`), `${f}.subgroupVariant`) }),
   };
+}
+
+function subgroupVariant(o: Record<string, Json>, f: string): ManifestSubgroupVariant {
+  const maxSubgroupSize = count(o.maxSubgroupSize, `${f}.maxSubgroupSize`);
+  if (maxSubgroupSize < 1 || (maxSubgroupSize & (maxSubgroupSize - 1)) !== 0) throw new ManifestError(`${f}.maxSubgroupSize`, `${maxSubgroupSize} is not a power of two`);
+  const size = array(o.workgroupSize, `${f}.workgroupSize`).map((x, i) => count(x, `${f}.workgroupSize[${i}]`));
+  if (size.length !== 3 || size.some((n) => n < 1)) throw new ManifestError(`${f}.workgroupSize`, 'expected three positive counts');
+  return { maxSubgroupSize, workgroupSize: [size[0]!, size[1]!, size[2]!] };
 }
 
 function record<T>(v: Json, field: string, item: (x: Json, field: string) => T): Record<string, T> {
@@ -393,6 +416,7 @@ export function checkManifest(json: unknown): Manifest {
       weights: string(files.weights, 'files.weights'),
       ...(files.relaxedModule === undefined ? {} : { relaxedModule: string(files.relaxedModule, 'files.relaxedModule') }),
       ...(files.f16Module === undefined ? {} : { f16Module: string(files.f16Module, 'files.f16Module') }),
+      ...(files.subgroupModule === undefined ? {} : { subgroupModule: string(files.subgroupModule, 'files.subgroupModule') }),
     },
     dims: list(root.dims, 'dims', (d, f) => ({
       name: string(d.name, `${f}.name`),
@@ -471,6 +495,9 @@ function checkReferences(m: Manifest): void {
     if (kernels.has(k.name)) throw new ManifestError(`kernels[${i}].name`, `duplicate kernel "${k.name}"`);
     kernels.set(k.name, k);
   });
+  const variants = m.kernels.filter((k) => k.subgroupVariant).length;
+  if (variants > 0 && m.files.subgroupModule === undefined) throw new ManifestError('files.subgroupModule', `${variants} kernels have a subgroup variant but no folder holds them`);
+  if (variants === 0 && m.files.subgroupModule !== undefined) throw new ManifestError('files.subgroupModule', 'no kernel has a subgroup variant');
   m.dispatches.forEach((d, i) => {
     const f = `dispatches[${i}]`;
     const k = kernels.get(d.kernel);

@@ -33,7 +33,9 @@ export function nodeWebGpuDevice(): Promise<GPUDevice> {
     if (!adapter) throw new Error('--target webgpu: no WebGPU adapter (no Vulkan driver; on Debian, apt-get install chromium libvulkan1 gives SwiftShader)');
     const limits: Record<string, number> = {};
     for (const name of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupsPerDimension'] as const) limits[name] = adapter.limits[name];
-    return adapter.requestDevice({ requiredFeatures: adapter.features.has('shader-f16') ? ['shader-f16'] : [], requiredLimits: limits });
+    // Subgroups for the subgroup variants of the reduction kernels (used only where the f16 variant does not run).
+    const features = (['shader-f16', 'subgroups'] as const).filter((f) => adapter.features.has(f));
+    return adapter.requestDevice({ requiredFeatures: features, requiredLimits: limits });
   })();
   return device;
 }

@@ -24,6 +24,7 @@ export async function runOnWebGpu(
   const compiled = compileWebGpu(graph, { dims: Object.fromEntries(dims), weights, randomWeights: false });
   const model = await loadModel({
     manifest: compiled.manifest, shaders: compiled.shaders, ...(compiled.f16Shaders ? { f16Shaders: compiled.f16Shaders } : {}),
+    ...(compiled.subgroupShaders ? { subgroupShaders: compiled.subgroupShaders } : {}),
     weights: compiled.weights, device: await nodeWebGpuDevice(),
   });
   try {

@@ -127,6 +127,13 @@ export function splat(a: Expr, lanes: number): Expr {
   return { kind: 'splat', type: `${a.type}x${lanes}` as VectorType, a };
 }
 
+/** A vector of the given scalars, lane i = parts[i] (ir.ts `vector`). */
+export function vectorOfLanes(parts: readonly Expr[]): Expr {
+  const t = parts[0]?.type;
+  if (!t || isVector(t) || parts.some((p) => p.type !== t)) throw new Error(`kernel builder: a vector of ${parts.map((p) => p.type).join(', ')}`);
+  return { kind: 'vector', type: `${t}x${parts.length}` as VectorType, parts };
+}
+
 export function lane(a: Expr, index: number): Expr {
   return { kind: 'lane', type: elemOf(a.type), a, lane: index };
 }
@@ -138,6 +145,16 @@ export function reduceLanes(op: 'add' | 'max' | 'min', a: Expr): Expr {
 /** The reduction of scalar `a` over its 32-lane warp, in every lane (ir.ts `warp_reduce`). */
 export function warpReduce(op: 'add' | 'max' | 'min', a: Expr): Expr {
   return { kind: 'warp_reduce', type: elemOf(a.type), op, a };
+}
+
+/** The reduction of scalar `a` over its subgroup (the hardware's width), in every invocation (ir.ts `subgroup_reduce`). */
+export function subgroupReduce(op: 'add' | 'max' | 'min', a: Expr): Expr {
+  return { kind: 'subgroup_reduce', type: elemOf(a.type), op, a };
+}
+
+/** The subgroup width, an i32 known only at run time (ir.ts `subgroup_size`). */
+export function subgroupSize(): Expr {
+  return { kind: 'subgroup_size', type: 'i32' };
 }
 
 // ---- statements ----

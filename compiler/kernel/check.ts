@@ -18,7 +18,9 @@
 //   between the threads of a workgroup (an `if` or loop bound depending on a thread index);
 // - `warp_reduce` only as a let's whole initializer, of f32/i32, inside the thread loops of a
 //   workgroup whose x size is whole warps, never under thread-dependent control flow, and
-//   (when checkKernel is given a target) only where subgroupSize is 32.
+//   (when checkKernel is given a target) only where subgroupSize is 32;
+// - `subgroup_reduce` under the same rules (any width: the runtime checks the workgroup fits),
+//   and it and `subgroup_size` (when checkKernel is given a target) only where it has `subgroups`.
 
 import { dimSymbols, type Dim } from '../ir/dim.js';
 import {
@@ -95,7 +97,7 @@ class KernelChecker {
    */
   readonly varying = new Set<string>();
 
-  constructor(private readonly k: Kernel, private readonly subgroupSize?: number) {
+  constructor(private readonly k: Kernel, private readonly subgroupSize?: number, private readonly subgroups?: boolean) {
     this.gpu = k.workgroupSize[0] * k.workgroupSize[1] * k.workgroupSize[2] > 1;
     this.buffers = new Map(k.buffers.map((b) => [b.name, b]));
   }
@@ -239,6 +241,12 @@ class KernelChecker {
         if (isVector(e.a.type) || elemOf(e.type) !== e.a.type) this.problem(`splat of ${e.a.type} cannot give ${e.type}`);
         return v;
       }
+      case 'vector': {
+        const v = e.parts.map((p) => this.expr(p)).some(Boolean);
+        if (e.parts.length !== lanesOf(e.type)) this.problem(`vector ${e.type} of ${e.parts.length} parts`);
+        if (e.parts.some((p) => p.type !== elemOf(e.type))) this.problem(`vector ${e.type} of ${e.parts.map((p) => p.type).join(', ')}`);
+        return v;
+      }
       case 'lane': {
         const v = this.expr(e.a);
         if (!isVector(e.a.type)) this.problem(`lane of scalar ${e.a.type}`);
@@ -253,11 +261,14 @@ class KernelChecker {
         if (elemOf(e.a.type) === 'bool') this.problem(`reduce_lanes ${e.op} is not defined on ${e.a.type}`);
         return v;
       }
-      case 'warp_reduce':
-        // A let's whole initializer is checked by warpReduce; anywhere else it is refused.
-        this.problem('warp_reduce stands only as the whole initializer of a let');
+      case 'warp_reduce': case 'subgroup_reduce':
+        // A let's whole initializer is checked by collectiveReduce; anywhere else it is refused.
+        this.problem(`${e.kind} stands only as the whole initializer of a let`);
         this.expr(e.a);
         return true;
+      case 'subgroup_size':
+        if (this.subgroups === false) this.problem('subgroup_size on a target without subgroups');
+        return false; // one width for the whole dispatch
     }
   }
 
@@ -287,7 +298,7 @@ class KernelChecker {
     switch (s.kind) {
       case 'let': {
         this.type(s.type, `let '${s.name}'`);
-        const v = s.init.kind === 'warp_reduce' ? this.warpReduce(s.init, ctx) : this.expr(s.init);
+        const v = s.init.kind === 'warp_reduce' || s.init.kind === 'subgroup_reduce' ? this.collectiveReduce(s.init, ctx) : this.expr(s.init);
         if (s.init.type !== s.type) this.problem(`let '${s.name}': ${s.type} initialised with ${s.init.type}`);
         this.declare(s.name, { kind: 'let', type: s.type });
         if (v) this.varying.add(s.name);
@@ -353,16 +364,25 @@ class KernelChecker {
     }
   }
 
-  /** warp_reduce's rules (ir.ts): a scalar f32/i32, reached by whole warps of every thread. */
-  private warpReduce(e: Extract<Expr, { kind: 'warp_reduce' }>, ctx: Context): boolean {
+  /**
+   * warp_reduce's and subgroup_reduce's rules (ir.ts): a scalar f32/i32, reached by every
+   * thread; a warp_reduce by whole warps of 32, a subgroup_reduce on a target with subgroups.
+   */
+  private collectiveReduce(e: Extract<Expr, { kind: 'warp_reduce' | 'subgroup_reduce' }>, ctx: Context): boolean {
+    const what = e.kind;
     this.expr(e.a);
-    if (e.a.type !== 'f32' && e.a.type !== 'i32') this.problem(`warp_reduce of ${e.a.type} (only f32 and i32)`);
-    if (e.type !== e.a.type) this.problem(`warp_reduce of ${e.a.type} gives ${e.a.type}, not ${e.type}`);
-    if (!this.gpu || this.k.workgroupSize[0] % 32 !== 0) this.problem(`warp_reduce needs a workgroup x size that is a multiple of 32 (whole warps), got ${this.k.workgroupSize[0]}`);
-    if (this.subgroupSize !== undefined && this.subgroupSize !== 32) this.problem(`warp_reduce on a target without 32-lane subgroups`);
-    if (!ctx.inThread) this.problem('warp_reduce outside the thread loops (every thread of the workgroup must reach it)');
-    if (ctx.divergent) this.problem('warp_reduce under control flow that differs between threads');
-    return true; // the same within a warp, different between warps
+    if (e.a.type !== 'f32' && e.a.type !== 'i32') this.problem(`${what} of ${e.a.type} (only f32 and i32)`);
+    if (e.type !== e.a.type) this.problem(`${what} of ${e.a.type} gives ${e.a.type}, not ${e.type}`);
+    if (what === 'warp_reduce') {
+      if (!this.gpu || this.k.workgroupSize[0] % 32 !== 0) this.problem(`warp_reduce needs a workgroup x size that is a multiple of 32 (whole warps), got ${this.k.workgroupSize[0]}`);
+      if (this.subgroupSize !== undefined && this.subgroupSize !== 32) this.problem(`warp_reduce on a target without 32-lane subgroups`);
+    } else {
+      if (!this.gpu) this.problem('subgroup_reduce outside a GPU schedule (one thread per workgroup)');
+      if (this.subgroups === false) this.problem('subgroup_reduce on a target without subgroups');
+    }
+    if (!ctx.inThread) this.problem(`${what} outside the thread loops (every thread of the workgroup must reach it)`);
+    if (ctx.divergent) this.problem(`${what} under control flow that differs between threads`);
+    return true; // the same within a warp/subgroup, different between them
   }
 
   /** The rules of ir.ts MmaStmt: warp-collective, on workgroup tiles of the right storage. */
@@ -421,10 +441,11 @@ class KernelChecker {
 
 /**
  * `target` (optional): the target the kernel is for; warp_reduce is refused where its
- * subgroupSize is not 32 (without one, only the target-independent rules apply).
+ * subgroupSize is not 32, subgroup_reduce and subgroup_size where it has no `subgroups`
+ * (without one, only the target-independent rules apply).
  */
-export function checkKernel(k: Kernel, target?: { readonly subgroupSize?: number }): string[] {
-  return new KernelChecker(k, target ? target.subgroupSize ?? 0 : undefined).run();
+export function checkKernel(k: Kernel, target?: { readonly subgroupSize?: number; readonly subgroups?: boolean }): string[] {
+  return new KernelChecker(k, target ? target.subgroupSize ?? 0 : undefined, target ? target.subgroups ?? false : undefined).run();
 }
 
 // ---- programs ----

@@ -33,7 +33,9 @@
 // `let v = warp_reduce(op, a)` is a phase point like a barrier (it puts its nest in lock-step):
 // each thread posts `a`, and once all have, each folds the posts of its warp (32 consecutive
 // linear ids) in lane order. A GPU's butterfly sums in another order (f32 sums may differ in
-// the last bits); max/min agree exactly.
+// the last bits); max/min agree exactly. `subgroup_reduce` is the same phase point over
+// subgroups of `subgroupSize` consecutive linear ids (an option, default 32: the hardware's
+// width is known only at run time), and `subgroup_size` reads that option.
 
 import type { TensorData } from '../interpret/tensor.js';
 import { allocData } from '../interpret/tensor.js';
@@ -68,7 +70,12 @@ export class KernelRunError extends Error {
 export interface CompileOptions {
   /** Run checkKernel first and refuse a kernel with problems (default true). */
   readonly check?: boolean;
+  /** The subgroup width `subgroup_reduce` and `subgroup_size` run with (default 32; a power of two). */
+  readonly subgroupSize?: number;
 }
+
+/** The subgroup width the interpreter runs with when none is given. */
+export const DEFAULT_SUBGROUP_SIZE = 32;
 
 type Frame = unknown[];
 type Ev = (f: Frame) => Value;
@@ -81,14 +88,23 @@ interface RunState {
   grid: readonly number[] | undefined;
 }
 
-const cache = new WeakMap<Kernel, CompiledKernel>();
+const cache = new WeakMap<Kernel, Map<number, CompiledKernel>>();
 
-/** Compiles (once per kernel object) and runs `k`. */
-export function runKernel(k: Kernel, buffers: KernelBuffers, uniforms: KernelUniforms, grid?: readonly number[]): void {
-  let run = cache.get(k);
+/** Compiles (once per kernel object and subgroup width) and runs `k`. */
+export function runKernel(
+  k: Kernel, buffers: KernelBuffers, uniforms: KernelUniforms, grid?: readonly number[],
+  options: { readonly subgroupSize?: number } = {},
+): void {
+  const width = options.subgroupSize ?? DEFAULT_SUBGROUP_SIZE;
+  let byWidth = cache.get(k);
+  if (!byWidth) {
+    byWidth = new Map();
+    cache.set(k, byWidth);
+  }
+  let run = byWidth.get(width);
   if (!run) {
-    run = compileKernel(k);
-    cache.set(k, run);
+    run = compileKernel(k, { subgroupSize: width });
+    byWidth.set(width, run);
   }
   run(buffers, uniforms, grid);
 }
@@ -98,20 +114,23 @@ export function compileKernel(k: Kernel, options: CompileOptions = {}): Compiled
     const problems = checkKernel(k);
     if (problems.length > 0) throw new KernelRunError(k.name, `invalid kernel:\n  ${problems.join('\n  ')}`);
   }
-  return new KernelCompiler(k).compile();
+  const width = options.subgroupSize ?? DEFAULT_SUBGROUP_SIZE;
+  if (!(Number.isInteger(width) && width >= 1 && (width & (width - 1)) === 0)) throw new KernelRunError(k.name, `subgroup size ${width} is not a power of two`);
+  return new KernelCompiler(k, width).compile();
 }
 
 /** A phase point of the lock-step threads: a barrier or a warp reduction. */
 function containsBarrier(stmts: readonly Stmt[]): boolean {
   return stmts.some((s) =>
     s.kind === 'barrier'
-    || isWarpReduce(s)
+    || isCollectiveReduce(s)
     || (s.kind === 'for' && containsBarrier(s.body))
     || (s.kind === 'if' && (containsBarrier(s.then) || containsBarrier(s.else))));
 }
 
-function isWarpReduce(s: Stmt): s is Extract<Stmt, { kind: 'let' }> & { readonly init: Extract<Expr, { kind: 'warp_reduce' }> } {
-  return s.kind === 'let' && s.init.kind === 'warp_reduce';
+/** `let v = warp_reduce(…)` or `let v = subgroup_reduce(…)`. */
+function isCollectiveReduce(s: Stmt): s is Extract<Stmt, { kind: 'let' }> & { readonly init: Extract<Expr, { kind: 'warp_reduce' | 'subgroup_reduce' }> } {
+  return s.kind === 'let' && (s.init.kind === 'warp_reduce' || s.init.kind === 'subgroup_reduce');
 }
 
 function containsMma(stmts: readonly Stmt[]): boolean {
@@ -155,7 +174,7 @@ class KernelCompiler {
   private gridLoops = 0;
   private readonly storage = new Map<string, 'f16' | 'bf16'>();
 
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: Kernel, private readonly subgroupWidth: number) {
     k.buffers.forEach((b, i) => this.bufferIndex.set(b.name, i));
     const collect = (stmts: readonly Stmt[]): void => {
       for (const s of stmts) {
@@ -294,6 +313,10 @@ class KernelCompiler {
         const n = lanesOf(e.type);
         return (f) => new Array<Scalar>(n).fill(a(f) as Scalar);
       }
+      case 'vector': {
+        const parts = e.parts.map((p) => this.expr(p));
+        return (f) => parts.map((p) => p(f) as Scalar);
+      }
       case 'lane': {
         const a = this.expr(e.a);
         const lane = e.lane;
@@ -309,11 +332,16 @@ class KernelCompiler {
           return acc;
         };
       }
-      case 'warp_reduce': {
+      case 'warp_reduce': case 'subgroup_reduce': {
         const name = this.k.name;
+        const kind = e.kind;
         return () => {
-          throw new KernelRunError(name, 'warp_reduce outside a let initializer in the thread loops');
+          throw new KernelRunError(name, `${kind} outside a let initializer in the thread loops`);
         };
+      }
+      case 'subgroup_size': {
+        const width = this.subgroupWidth;
+        return () => width;
       }
     }
   }
@@ -570,9 +598,12 @@ class KernelCompiler {
   /**
    * `let v = warp_reduce(op, a)`: every thread posts `a` under its linear id and waits (a
    * phase); then each folds its warp's 32 posts in lane order and waits again, so no thread
-   * posts the next warp_reduce before all have read this one.
+   * posts the next warp_reduce before all have read this one. subgroup_reduce: the same over
+   * subgroups of the compile option's width.
    */
-  private warpReduce(name: string, e: Extract<Expr, { kind: 'warp_reduce' }>): GenExec {
+  private collectiveReduce(name: string, e: Extract<Expr, { kind: 'warp_reduce' | 'subgroup_reduce' }>): GenExec {
+    const width = e.kind === 'warp_reduce' ? 32 : this.subgroupWidth;
+    const what = e.kind === 'warp_reduce' ? 'warp' : 'subgroup';
     const slot = this.slot(name);
     const linear = this.slot(LINEAR_THREAD);
     const mailbox = this.slot(WARP_MAILBOX);
@@ -584,11 +615,11 @@ class KernelCompiler {
       const id = f[linear] as number;
       posts[id] = a(f);
       yield;
-      const first = id - (id % 32);
+      const first = id - (id % width);
       let acc = posts[first];
-      for (let l = 1; l < 32; l++) {
+      for (let l = 1; l < width; l++) {
         const v = posts[first + l];
-        if (acc === undefined || v === undefined) throw error(`warp_reduce: warp of threads ${first}..${first + 31} is not whole`);
+        if (acc === undefined || v === undefined) throw error(`${e.kind}: ${what} of threads ${first}..${first + width - 1} is not whole`);
         acc = fn(acc as Scalar, v as Scalar);
       }
       f[slot] = acc;
@@ -598,7 +629,7 @@ class KernelCompiler {
 
   /** A statement that holds a barrier, as a coroutine yielding at each barrier. */
   private genStmt(s: Stmt): GenExec {
-    if (isWarpReduce(s)) return this.warpReduce(s.name, s.init);
+    if (isCollectiveReduce(s)) return this.collectiveReduce(s.name, s.init);
     switch (s.kind) {
       case 'barrier':
         return function* () {

@@ -115,6 +115,12 @@ export type Expr =
   | { readonly kind: 'array_load'; readonly type: KType; readonly array: string; readonly index: Expr }
   /** A scalar copied into every lane. */
   | { readonly kind: 'splat'; readonly type: VectorType; readonly a: Expr }
+  /**
+   * A vector whose lane i is scalar `parts[i]` (as many parts as lanes, each of the element
+   * type): how a CPU schedule puts values from different rows into the lanes of one vector.
+   * WASM only; GPU printers refuse it.
+   */
+  | { readonly kind: 'vector'; readonly type: VectorType; readonly parts: readonly Expr[] }
   /** One lane of a vector. */
   | { readonly kind: 'lane'; readonly type: ScalarType; readonly a: Expr; readonly lane: number }
   /** Horizontal reduction of a vector's lanes to a scalar. */
@@ -127,7 +133,18 @@ export type Expr =
    * workgroup's x size is a multiple of 32, and it stands only as a `let`'s whole initializer.
    * Targets with 32-lane subgroups only (CUDA); other printers refuse it.
    */
-  | { readonly kind: 'warp_reduce'; readonly type: ScalarType; readonly op: 'add' | 'max' | 'min'; readonly a: Expr };
+  | { readonly kind: 'warp_reduce'; readonly type: ScalarType; readonly op: 'add' | 'max' | 'min'; readonly a: Expr }
+  /**
+   * Like warp_reduce over a subgroup of the hardware's width instead of 32: subgroups are
+   * `subgroup_size` consecutive linear thread ids (x fastest). Same rules (every thread of
+   * the workgroup reaches it, not under thread-dependent control flow, a let's whole
+   * initializer, f32 or i32; float max/min propagate NaN), and the workgroup's invocation
+   * count is a multiple of the width. Only for targets with `subgroups` (WebGPU's optional
+   * feature: the runtime runs such a kernel only where the width fits and the layout holds).
+   */
+  | { readonly kind: 'subgroup_reduce'; readonly type: ScalarType; readonly op: 'add' | 'max' | 'min'; readonly a: Expr }
+  /** The subgroup width (i32, a power of two, the same in every thread of a dispatch); targets with `subgroups` only. */
+  | { readonly kind: 'subgroup_size'; readonly type: 'i32' };
 
 // ---- statements ----
 

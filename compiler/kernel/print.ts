@@ -100,9 +100,12 @@ function exprText(e: Expr): [string, number] {
     case 'load': return [`${e.buffer}[${indexText(e.index, lanesOf(e.type))}]`, PRIMARY];
     case 'array_load': return [`${e.array}[${printExpr(e.index)}]`, PRIMARY];
     case 'splat': return [`${e.type}(${printExpr(e.a)})`, PRIMARY];
+    case 'vector': return [`${e.type}(${e.parts.map((p) => printExpr(p)).join(', ')})`, PRIMARY];
     case 'lane': return [`${printExpr(e.a, PRIMARY)}.${e.lane}`, PRIMARY];
     case 'reduce_lanes': return [`reduce_${e.op}(${printExpr(e.a)})`, PRIMARY];
     case 'warp_reduce': return [`warp_reduce_${e.op}(${printExpr(e.a)})`, PRIMARY];
+    case 'subgroup_reduce': return [`subgroup_reduce_${e.op}(${printExpr(e.a)})`, PRIMARY];
+    case 'subgroup_size': return ['subgroup_size', PRIMARY];
   }
 }
 

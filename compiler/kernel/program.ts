@@ -110,6 +110,12 @@ export interface TargetDescription {
   readonly maxWorkgroupInvocations?: number;
   readonly maxWorkgroupStorageBytes?: number;
   readonly subgroupSize?: number;
+  /**
+   * Subgroups of a width known only at run time (WebGPU's optional `subgroups` feature):
+   * schedules may use Kernel IR subgroup_reduce/subgroup_size. Only WEBGPU_SUBGROUPS_TARGET
+   * sets it: a package holds those kernels as a variant beside the fallback.
+   */
+  readonly subgroups?: boolean;
   /** Warp-level 16×16×16 f16/bf16 multiply-accumulate (Kernel IR `mma`); matmuls of such operands use it. */
   readonly tensorCores?: boolean;
 }
@@ -133,6 +139,12 @@ export const WEBGPU_TARGET: TargetDescription = {
   maxWorkgroupInvocations: 256,
   maxWorkgroupStorageBytes: 16 * 1024,
 };
+
+/**
+ * WebGPU with the `subgroups` feature: the variant of the row-reduction kernels the runtime
+ * picks when the adapter offers subgroups of a width that fits (compile-webgpu.ts).
+ */
+export const WEBGPU_SUBGROUPS_TARGET: TargetDescription = { ...WEBGPU_TARGET, subgroups: true };
 
 /** sm_80 and newer: 1024 threads per block, 48 KiB of static shared memory, warps of 32. */
 export const CUDA_TARGET: TargetDescription = {

@@ -19,6 +19,8 @@ export interface RunProgramOptions {
   readonly poison?: boolean;
   /** Called after each dispatch, with every value's storage (for debugging lowering). */
   readonly afterDispatch?: (index: number, dispatch: Dispatch, values: ReadonlyMap<string, Tensor>) => void;
+  /** The subgroup width kernels with subgroup_reduce run with (the interpreter's default, 32, when absent). */
+  readonly subgroupSize?: number;
 }
 
 /** Runs `p` and returns its outputs keyed by output name. */
@@ -67,7 +69,7 @@ export function executeProgram(
     const uniforms: Record<string, number> = {};
     for (const [name, dim] of Object.entries(d.uniforms)) uniforms[name] = evalUniform(dim, env, `${where}: uniform '${name}'`);
     const grid = d.grid.map((g) => evalDim(g, env));
-    runKernel(k, buffers, uniforms, grid);
+    runKernel(k, buffers, uniforms, grid, options.subgroupSize === undefined ? {} : { subgroupSize: options.subgroupSize });
     options.afterDispatch?.(i, d, values);
   });
   return values;

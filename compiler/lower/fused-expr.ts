@@ -190,8 +190,10 @@ function mentions(e: Expr, v: string): boolean {
   switch (e.kind) {
     case 'const': return false;
     case 'var': return e.name === v;
-    case 'unary': case 'cast': case 'splat': case 'lane': case 'reduce_lanes': case 'warp_reduce': return mentions(e.a, v);
+    case 'unary': case 'cast': case 'splat': case 'lane': case 'reduce_lanes': case 'warp_reduce': case 'subgroup_reduce': return mentions(e.a, v);
+    case 'subgroup_size': return false;
     case 'binary': return mentions(e.a, v) || mentions(e.b, v);
+    case 'vector': return e.parts.some((p) => mentions(p, v));
     case 'fma': return mentions(e.a, v) || mentions(e.b, v) || mentions(e.c, v);
     case 'select': return mentions(e.cond, v) || mentions(e.a, v) || mentions(e.b, v);
     case 'load': return mentions(e.index, v);

@@ -7,9 +7,11 @@
 // - `n-vector` (B's rows contiguous, the usual `x @ W`): a register tile of mr rows × nr
 //   columns held in nr/4 f32x4 accumulators per row; A values splatted, B rows loaded as
 //   vectors. A work item owns a strip of rowsPerItem rows × nr columns and walks K in blocks
-//   of kc, sweeping its rows while the kc × nr B panel is hot in the cache; partial sums
-//   wait in a private array between blocks. A strip that overhangs N (the last one) runs
-//   single-vector tiles, then scalar columns, so no load ever leaves the buffer.
+//   of kc; per block it packs the kc × nr B panel into a contiguous private array and sweeps
+//   its row tiles over it; partial sums wait in a private array between blocks. Whole row
+//   tiles address A from one index plus constant row offsets, the last partial one on
+//   clamped rows. A strip that overhangs N (the last one) runs single-vector tiles, then
+//   scalar columns, so no load ever leaves the buffer.
 // - `k-vector` (A and B both contiguous along K: transposed weights): mr × nr f32x4 dot
 //   products along K, reduced across lanes, with a scalar K tail.
 // - `scalar` (any other strides): the same tile with scalar accumulators.
@@ -195,41 +197,84 @@ function loadA(ctx: MatmulContext, rowBase: Expr, k: Expr): Expr {
 
 /**
  * One work item of the n-vector form: rows [m0, m0 + rowsPerItem) ∩ [0, M) × columns
- * [n0, n0 + nr). K is walked in blocks of `kc` (undefined: in one go).
+ * [n0, n0 + nr). K is walked in blocks of `kc` (undefined: in one go). A full strip that
+ * sweeps more than one register tile first copies each block's kc × nr B panel into a
+ * contiguous private array: B's rows lie N floats apart (4 KiB at N = 1024, so the panel's
+ * rows fall into the same few L1 sets and evict each other), the packed panel is one stream
+ * the tiles re-read from L1.
  */
 function emitColumnStrip(ctx: MatmulContext, m0: Expr, n0: Expr, mr: number, nr: number, rowsPerItem: number, kc: number | undefined): void {
   const { kb, M, N, K } = ctx;
+  const vecs = nr / ctx.lanes;
+  const pack = rowsPerItem > mr;
   const rowsHere = kb.let('rows_here', min(i32(rowsPerItem), sub(M, m0)));
   kb.when(le(add(n0, i32(nr)), N), () => {
+    const kRows = kc ?? Math.max(constValue(ctx.spec.k)!, 1);
+    const panel = pack ? kb.array('b_panel', vectorType(ctx.lanes), kRows * vecs, 'private') : undefined;
     if (kc === undefined) {
-      kb.loop('rt', i32(0), rowsHere, 'serial', (rt) => {
-        const rows = tileLines(kb, add(m0, rt), mr, M, 'row');
-        emitVectorTile(ctx, rows, n0, nr / ctx.lanes, i32(0), K, undefined);
-      }, mr);
+      if (panel) packPanel(ctx, panel, n0, vecs, i32(0), K);
+      forRowTiles(ctx, m0, rowsHere, mr, (_rt, rows) => emitVectorTile(ctx, rows, n0, vecs, i32(0), K, undefined, panel));
       return;
     }
-    const vecs = nr / ctx.lanes;
     const partial = kb.array('partial', vectorType(ctx.lanes), rowsPerItem * vecs, 'private');
     // At least one block, so K = 0 still stores (zeros through the epilogue).
     kb.loop('k0', i32(0), max(K, i32(1)), 'serial', (k0) => {
       const kEnd = kb.let('k_end', min(add(k0, i32(kc)), K));
-      kb.loop('rt', i32(0), rowsHere, 'serial', (rt) => {
-        const rows = tileLines(kb, add(m0, rt), mr, M, 'row');
+      if (panel) packPanel(ctx, panel, n0, vecs, k0, kEnd);
+      forRowTiles(ctx, m0, rowsHere, mr, (rt, rows) => {
         const slot = (i: number, j: number): Expr => add(mul(add(rt, i32(i)), i32(vecs)), i32(j));
-        emitVectorTile(ctx, rows, n0, vecs, k0, kEnd, { partial, slot, first: k0 });
-      }, mr);
+        emitVectorTile(ctx, rows, n0, vecs, k0, kEnd, { partial, slot, first: k0 }, panel);
+      });
     }, kc);
   }, () => {
     // The last strip overhangs N: single-vector tiles, then scalar columns.
     kb.loop('rt', i32(0), rowsHere, 'serial', (rt) => {
-      const rows = tileLines(kb, add(m0, rt), mr, M, 'row');
+      const rows = clampedRows(ctx, add(m0, rt), mr);
       kb.loop('col', n0, sub(N, i32(ctx.lanes - 1)), 'serial', (col) => {
         emitVectorTile(ctx, rows, col, 1, i32(0), K, undefined);
       }, ctx.lanes);
       const tail = kb.let('col_tail', add(n0, mul(div(sub(N, n0), i32(ctx.lanes)), i32(ctx.lanes))));
-      kb.loop('col', tail, N, 'serial', (col) => emitScalarColumn(ctx, rows, col));
+      kb.loop('col', tail, N, 'serial', (col) => emitScalarColumn(ctx, rows.lines, col));
     }, mr);
   });
+}
+
+/** The rows of a register tile and where each row of A starts. */
+interface TileRows {
+  readonly lines: readonly TileLine[];
+  /** Element index of A[first row, 0]. */
+  readonly aRow0: Expr;
+  /** Element distance from row 0 to row i of A: constants for whole tiles with a known stride. */
+  readonly aOffsets: readonly Expr[];
+}
+
+/** mr rows from `first`, clamped to M − 1 for loads (rows past M are computed and never stored). */
+function clampedRows(ctx: MatmulContext, first: Expr, mr: number): TileRows {
+  const { kb } = ctx;
+  const lines = tileLines(kb, first, mr, ctx.M, 'row');
+  const aRow0 = kb.let('a_row', add(ctx.aBase, mul(first, ctx.aRowStride)));
+  const aOffsets = lines.map((r, i) => (i === 0 ? i32(0) : kb.let('a_offset', mul(sub(r.clamped, first), ctx.aRowStride))));
+  return { lines, aRow0, aOffsets };
+}
+
+/**
+ * Calls `tile` for each register tile of rows [m0, m0 + rowsHere): whole tiles first, their
+ * rows A's row stride apart from one base (so, with a constant stride, the printer addresses
+ * them as one pointer plus constants), then the remaining rows as one clamped tile.
+ */
+function forRowTiles(ctx: MatmulContext, m0: Expr, rowsHere: Expr, mr: number, tile: (rt: Expr, rows: TileRows) => void): void {
+  const { kb } = ctx;
+  const whole = kb.let('rows_whole', mul(div(rowsHere, i32(mr)), i32(mr)));
+  kb.loop('rt', i32(0), whole, 'serial', (rt) => {
+    const first = kb.let('row', add(m0, rt));
+    const lines = Array.from({ length: mr }, (_, i): TileLine => {
+      const index = i === 0 ? first : add(first, i32(i));
+      return { index, clamped: index, alwaysValid: true };
+    });
+    const aRow0 = kb.let('a_row', add(ctx.aBase, mul(first, ctx.aRowStride)));
+    tile(rt, { lines, aRow0, aOffsets: lines.map((_, i) => mul(i32(i), ctx.aRowStride)) });
+  }, mr);
+  if (mr > 1) kb.when(lt(whole, rowsHere), () => tile(whole, clampedRows(ctx, add(m0, whole), mr)));
 }
 
 function vectorType(lanes: number): 'f32x2' | 'f32x4' | 'f32x8' {
@@ -244,34 +289,62 @@ interface PartialSums {
   readonly first: Expr;
 }
 
+/** Copies B[kStart..kEnd) × [col, col + vecs·lanes) into `panel`: vector j of row k at (k − kStart)·vecs + j. */
+function packPanel(ctx: MatmulContext, panel: string, col: Expr, vecs: number, kStart: Expr, kEnd: Expr): void {
+  const { kb, lanes } = ctx;
+  const vtype = vectorType(lanes);
+  const bCol = kb.let('b_col', add(ctx.bBase, col));
+  kb.loop('kp', kStart, kEnd, 'serial', (k) => {
+    const src = kb.let('b_row', add(bCol, mul(k, ctx.bKStride)));
+    const dst = kb.let('p_row', mul(sub(k, kStart), i32(vecs)));
+    for (let j = 0; j < vecs; j++) {
+      kb.emit({ kind: 'array_store', array: panel, index: add(dst, i32(j)), value: cast(load(ctx.B, add(src, i32(j * lanes)), lanes), vtype) });
+    }
+  });
+}
+
 /**
- * An mr × (vecs·lanes) register tile over k in [kStart, kEnd): vecs B vectors per k, one A
- * splat per row, vecs·mr f32x4 FMAs. Stores (or, for a block that is not the last, saves).
+ * An mr × (vecs·lanes) register tile over k in [kStart, kEnd): vecs B vectors per k (from the
+ * packed panel when given), one A splat per row, vecs·mr f32x4 FMAs. Stores (or, for a block
+ * that is not the last, saves). Each step costs few integer ops: with A contiguous along K
+ * the loop runs over row 0's element index itself (the other rows are it plus constants),
+ * and the B row advances by one add.
  */
 function emitVectorTile(
-  ctx: MatmulContext, rows: readonly TileLine[], col: Expr, vecs: number, kStart: Expr, kEnd: Expr, blocked: PartialSums | undefined,
+  ctx: MatmulContext, rows: TileRows, col: Expr, vecs: number, kStart: Expr, kEnd: Expr, blocked: PartialSums | undefined,
+  panel?: string,
 ): void {
   const { kb, lanes } = ctx;
   const vtype = vectorType(lanes);
   const zero = splat(f32(0), lanes);
-  const aRows = rows.map((r) => kb.let('a_row', add(ctx.aBase, mul(r.clamped, ctx.aRowStride))));
-  const bCol = kb.let('b_col', add(ctx.bBase, col));
-  const acc = rows.map((_, i) => Array.from({ length: vecs }, (_, j) => kb.let(`acc${i}_${j}`, zero)));
+  const acc = rows.lines.map((_, i) => Array.from({ length: vecs }, (_, j) => kb.let(`acc${i}_${j}`, zero)));
   if (blocked) {
     kb.when(gt(blocked.first, i32(0)), () => {
       acc.forEach((accRow, i) => accRow.forEach((a, j) => kb.set(a, arrayLoad(blocked.partial, vtype, blocked.slot(i, j)))));
     });
   }
-  kb.loop('k', kStart, kEnd, 'serial', (k) => {
-    const bRow = kb.let('b_row', add(bCol, mul(k, ctx.bKStride)));
-    const b = Array.from({ length: vecs }, (_, j) => kb.let(`b${j}`, cast(load(ctx.B, add(bRow, i32(j * lanes)), lanes), vtype)));
-    rows.forEach((_, i) => {
-      const a = kb.let(`a${i}`, splat(loadA(ctx, aRows[i]!, k), lanes));
+  // The B row of the step (a panel row, or an element index of B), advanced after each step.
+  const bRow = panel !== undefined
+    ? kb.let('p_row', i32(0))
+    : kb.let('b_row', add(add(ctx.bBase, col), mul(kStart, ctx.bKStride)));
+  const bStep = panel !== undefined ? i32(vecs) : ctx.bKStride;
+  const step = (aIndex: (i: number) => Expr): void => {
+    const b = Array.from({ length: vecs }, (_, j) => kb.let(`b${j}`, panel !== undefined
+      ? arrayLoad(panel, vtype, add(bRow, i32(j)))
+      : cast(load(ctx.B, add(bRow, i32(j * lanes)), lanes), vtype)));
+    rows.aOffsets.forEach((_, i) => {
+      const a = kb.let(`a${i}`, splat(cast(load(ctx.A, aIndex(i)), 'f32'), lanes));
       acc[i]!.forEach((accV, j) => kb.set(accV, fma(a, b[j]!, accV)));
     });
-  });
+    kb.set(bRow, add(bRow, bStep));
+  };
+  if (isConst(strideDimFromEnd(ctx.spec.a, 1), 1)) {
+    kb.loop('ka', add(rows.aRow0, kStart), add(rows.aRow0, kEnd), 'serial', (ka) => step((i) => add(ka, rows.aOffsets[i]!)));
+  } else {
+    kb.loop('k', kStart, kEnd, 'serial', (k) => step((i) => add(add(rows.aRow0, rows.aOffsets[i]!), mul(k, ctx.aKStride))));
+  }
   const storeAll = (): void => {
-    rows.forEach((row, i) => ifRowValid(ctx, row, () => {
+    rows.lines.forEach((row, i) => ifRowValid(ctx, row, () => {
       acc[i]!.forEach((a, j) => storeVector(ctx, row.index, add(col, i32(j * lanes)), a));
     }));
   };

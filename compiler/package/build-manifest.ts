@@ -6,7 +6,7 @@ import type { Program, ProgramValue } from '../kernel/program.js';
 import type { MemoryPlan } from '../schedule/memory-plan.js';
 import {
   MANIFEST_DTYPE_BYTES, MANIFEST_FORMAT, MANIFEST_VERSION,
-  type DimJson, type Manifest, type ManifestDimBinding, type ManifestErrors, type ManifestDType, type ManifestTensor, type ManifestWeight,
+  type DimJson, type Manifest, type ManifestDimBinding, type ManifestSubgroupVariant, type ManifestErrors, type ManifestDType, type ManifestTensor, type ManifestWeight,
 } from '../../runtime/manifest.js';
 import { dimToJson } from './dim-json.js';
 import { messageText } from '../diagnostics/diagnostic.js';
@@ -14,7 +14,7 @@ import { MESSAGES } from '../diagnostics/messages.js';
 
 export const PACKAGE_FILES = { module: 'model.wasm', weights: 'weights.bin', relaxedModule: 'model.relaxed.wasm' } as const;
 /** A webgpu package: one WGSL module per kernel in each folder (`wgsl/NAME.wgsl`). */
-export const WEBGPU_PACKAGE_FILES = { module: 'wgsl', weights: 'weights.bin', f16Module: 'wgsl-f16' } as const;
+export const WEBGPU_PACKAGE_FILES = { module: 'wgsl', weights: 'weights.bin', f16Module: 'wgsl-f16', subgroupModule: 'wgsl-subgroups' } as const;
 
 export interface BuildManifestOptions {
   readonly program: Program;
@@ -31,6 +31,8 @@ export interface BuildManifestOptions {
   readonly target?: 'wasm' | 'webgpu';
   /** webgpu: whether the package also holds the f16 variant of the kernels. */
   readonly f16Module?: boolean;
+  /** webgpu: the kernels that also have a subgroup variant (in files.subgroupModule), and where it is correct. */
+  readonly subgroupVariants?: ReadonlyMap<string, ManifestSubgroupVariant>;
 }
 
 function manifestDType(v: Pick<ProgramValue, 'dtype'>, what: string): ManifestDType {
@@ -92,6 +94,7 @@ export function buildManifest(o: BuildManifestOptions): Manifest {
         module: WEBGPU_PACKAGE_FILES.module,
         weights: WEBGPU_PACKAGE_FILES.weights,
         ...(o.f16Module ? { f16Module: WEBGPU_PACKAGE_FILES.f16Module } : {}),
+        ...(o.subgroupVariants?.size ? { subgroupModule: WEBGPU_PACKAGE_FILES.subgroupModule } : {}),
       }
       : {
         module: PACKAGE_FILES.module,
@@ -131,11 +134,13 @@ export function buildManifest(o: BuildManifestOptions): Manifest {
     }),
     kernels: program.kernels.map((k) => {
       const scratch = o.scratchBytes?.get(k.name) ?? 0;
+      const subgroupVariant = o.subgroupVariants?.get(k.name);
       return {
         name: k.name,
         buffers: k.buffers.map((b) => ({ name: b.name, dtype: manifestDType(b, `buffer ${b.name} of kernel ${k.name}`), access: b.access })),
         uniforms: k.uniforms.map((u) => ({ name: u.name })),
         ...(scratch > 0 ? { scratchBytes: scratch } : {}),
+        ...(subgroupVariant ? { subgroupVariant } : {}),
       };
     }),
     dispatches: program.dispatches.map((d) => ({

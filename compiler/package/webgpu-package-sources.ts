@@ -1,6 +1,6 @@
 // index.js and index.d.ts of a WebGPU package. load() reads manifest.json, weights.bin and
 // one WGSL module per kernel (files.module/NAME.wgsl, and the shader-f16 variant's folder when
-// there is one) next to itself, and starts runtime/webgpu on navigator.gpu in a browser or on
+// there is one, and the subgroup variants of the kernels that have one) next to itself, and starts runtime/webgpu on navigator.gpu in a browser or on
 // the `gpu` the caller passes in Node (`create([])` of the `webgpu` package: the package does
 // not depend on it).
 
@@ -27,7 +27,9 @@ export function printWebGpuIndexJs(manifest: Manifest): string {
     module: manifest.files.module,
     weights: manifest.files.weights,
     ...(manifest.files.f16Module ? { f16Module: manifest.files.f16Module } : {}),
+    ...(manifest.files.subgroupModule ? { subgroupModule: manifest.files.subgroupModule } : {}),
   };
+  const subgroupKernels = manifest.kernels.filter((k) => k.subgroupVariant).map((k) => k.name);
   return `// ${commentText(manifest.model)}, compiled by sluice for WebGPU. Generated file.
 //
 //   import { load } from './index.js';
@@ -42,6 +44,8 @@ import { loadModel } from './runtime/webgpu/index.js';
 const FILES = ${JSON.stringify(files)};
 /** Kernel name → its WGSL file in FILES.module (and FILES.f16Module). */
 const SHADERS = ${JSON.stringify(shaderFileNames(manifest))};
+/** The kernels whose subgroup variant FILES.subgroupModule holds (same file names). */
+const SUBGROUP_KERNELS = ${JSON.stringify(subgroupKernels)};
 
 async function readPackageFile(name) {
   const url = new URL(name, import.meta.url);
@@ -54,26 +58,29 @@ async function readPackageFile(name) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-async function readShaders(folder) {
+async function readShaders(folder, kernels = Object.keys(SHADERS)) {
   const decoder = new TextDecoder();
-  const entries = await Promise.all(Object.entries(SHADERS).map(async ([kernel, file]) => [kernel, decoder.decode(await readPackageFile(folder + '/' + file))]));
+  const entries = await Promise.all(kernels.map(async (kernel) => [kernel, decoder.decode(await readPackageFile(folder + '/' + SHADERS[kernel]))]));
   return Object.fromEntries(entries);
 }
 
 /**
  * Loads the model: reads manifest.json, the kernels and the weights, and creates the pipelines.
  * options: { gpu } (default navigator.gpu) or { device }. The f16 kernels run where the
- * adapter has shader-f16; the f32 ones elsewhere.
+ * adapter has shader-f16; the f32 ones elsewhere. The subgroup variants run where the adapter
+ * has subgroups that fit (\`subgroups: false\` turns them off).
  */
 export async function load(options = {}) {
-  const [manifestBytes, weights, shaders, f16Shaders] = await Promise.all([
+  const wantSubgroups = FILES.subgroupModule !== undefined && options.subgroups !== false;
+  const [manifestBytes, weights, shaders, f16Shaders, subgroupShaders] = await Promise.all([
     readPackageFile(FILES.manifest),
     readPackageFile(FILES.weights),
     readShaders(FILES.module),
     FILES.f16Module === undefined ? undefined : readShaders(FILES.f16Module),
+    wantSubgroups ? readShaders(FILES.subgroupModule, SUBGROUP_KERNELS) : undefined,
   ]);
   const manifest = JSON.parse(new TextDecoder().decode(manifestBytes));
-  return loadModel({ ...options, manifest, shaders, weights, ...(f16Shaders ? { f16Shaders } : {}) });
+  return loadModel({ ...options, manifest, shaders, weights, ...(f16Shaders ? { f16Shaders } : {}), ...(subgroupShaders ? { subgroupShaders } : {}) });
 }
 
 export const modelName = ${JSON.stringify(manifest.model)};
@@ -124,14 +131,18 @@ export interface GpuDeviceLike {
 export interface LoadOptions {
   /** Where to request a device (default navigator.gpu; required in Node). */
   readonly gpu?: GpuLike;
-  /** A device to run on instead (its limits must fit the model). */
+  /** A device to run on instead (its limits must fit the model; request its \`subgroups\` feature for the subgroup kernels). */
   readonly device?: GpuDeviceLike;
+  /** Run the subgroup variants of the reduction kernels where the adapter allows (default true). */
+  readonly subgroups?: boolean;
 }
 
 export interface Model {
   readonly device: GpuDeviceLike;
   /** Whether the f16 kernels run (the adapter has shader-f16). */
   readonly f16: boolean;
+  /** Whether some kernel runs its subgroup variant (the adapter has subgroups that fit; f32 kernels only). */
+  readonly subgroups: boolean;
   /**
    * Runs the model: one command buffer, only the outputs read back. Every input's dtype and
    * shape is checked against the manifest. \`dims\` gives symbols that no input shape fixes.

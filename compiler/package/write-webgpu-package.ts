@@ -1,7 +1,8 @@
 // Writing a compiled model as a self-contained WebGPU npm package:
 //
 //   package.json  index.js  index.d.ts  manifest.json  weights.bin
-//   wgsl/NAME.wgsl …  (wgsl-f16/NAME.wgsl … when some kernel computes in f16)  runtime/…
+//   wgsl/NAME.wgsl …  (wgsl-f16/NAME.wgsl … when some kernel computes in f16)
+//   (wgsl-subgroups/NAME.wgsl … for the kernels with a subgroup variant)  runtime/…
 //
 // `runtime/` is the built runtime/webgpu (dist/) and only what it imports; the package has no
 // dependencies (in Node the caller passes the `webgpu` package's GPU). The same folder rules as
@@ -17,7 +18,7 @@ import { defaultRuntimeBase, runtimeFiles, sluiceVersion } from './runtime-files
 import { printWebGpuIndexDts, printWebGpuIndexJs, shaderFileNames } from './webgpu-package-sources.js';
 import { checkOutDir, fail, type WritePackageOptions, type WrittenPackage } from './write-package.js';
 
-export type WebGpuPackageContents = Pick<WebGpuCompilation, 'manifest' | 'shaders' | 'f16Shaders' | 'weights'>;
+export type WebGpuPackageContents = Pick<WebGpuCompilation, 'manifest' | 'shaders' | 'f16Shaders' | 'subgroupShaders' | 'weights'>;
 
 export function writeWebGpuPackage(contents: WebGpuPackageContents, outDir: string, options: WritePackageOptions = {}): WrittenPackage {
   const dir = resolve(outDir);
@@ -33,11 +34,17 @@ export function writeWebGpuPackage(contents: WebGpuPackageContents, outDir: stri
     ['index.js', printWebGpuIndexJs(manifest)],
     ['index.d.ts', printWebGpuIndexDts(manifest)],
   ];
-  const folders = [manifest.files.module, ...(manifest.files.f16Module ? [manifest.files.f16Module] : [])];
-  for (const [folder, shaders] of [[manifest.files.module, contents.shaders], [manifest.files.f16Module, contents.f16Shaders]] as const) {
+  const folders = [manifest.files.module, manifest.files.f16Module, manifest.files.subgroupModule].filter((f) => f !== undefined);
+  const everyKernel = manifest.kernels;
+  const withVariant = manifest.kernels.filter((k) => k.subgroupVariant);
+  for (const [folder, shaders, kernels] of [
+    [manifest.files.module, contents.shaders, everyKernel],
+    [manifest.files.f16Module, contents.f16Shaders, everyKernel],
+    [manifest.files.subgroupModule, contents.subgroupShaders, withVariant],
+  ] as const) {
     if (folder === undefined) continue;
     if (!shaders) throw new Error(`write package: the manifest names the shader folder '${folder}' but no shaders were given`);
-    for (const k of manifest.kernels) {
+    for (const k of kernels) {
       const code = shaders[k.name];
       if (code === undefined) throw new Error(`write package: no WGSL for kernel '${k.name}'`);
       own.push([`${folder}/${fileOf[k.name]}`, code]);
@@ -49,7 +56,7 @@ export function writeWebGpuPackage(contents: WebGpuPackageContents, outDir: stri
   try {
     mkdirSync(dir, { recursive: true });
     // An earlier build's runtime and kernels (kernel names change with the model).
-    for (const old of new Set(['runtime', WEBGPU_PACKAGE_FILES.module, WEBGPU_PACKAGE_FILES.f16Module, ...folders])) rmSync(join(dir, old), { recursive: true, force: true });
+    for (const old of new Set(['runtime', WEBGPU_PACKAGE_FILES.module, WEBGPU_PACKAGE_FILES.f16Module, WEBGPU_PACKAGE_FILES.subgroupModule, ...folders])) rmSync(join(dir, old), { recursive: true, force: true });
     for (const [path, data] of own) {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), data);

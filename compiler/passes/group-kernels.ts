@@ -12,9 +12,11 @@
 //   (iota and dim_values excepted: they cost less than a load);
 // - an anchor (reduction, softmax/log_softmax/layer_norm/rms_norm, matmul, conv) fuses its
 //   elementwise prologue (ops feeding only it; contractions take strided views instead) and
-//   its epilogue: the chain of single-reader elementwise ops after it whose shape is its own
-//   (bias add, activation, residual add, scale). Attention and the ops without a fused
-//   lowering (cumsum, topk, rnn, ...) are kernels of their own.
+//   its epilogue: the elementwise ops after it whose shape is its own (bias add, activation,
+//   residual add, scale), a chain of single-reader ops or a value read several times whose
+//   readers meet again in one op (x·½(1 + erf(x/√2)), the ONNX erf GELU, reads x twice), as
+//   long as every reader of each fused value is fused too. Attention and the ops without a
+//   fused lowering (cumsum, topk, rnn, ...) are kernels of their own.
 
 import { dimEquals } from '../ir/dim.js';
 import { topoOrder, usersOf, type Graph } from '../ir/graph.js';
@@ -75,6 +77,31 @@ function sameShape(a: Node, b: Node): boolean {
   return a.shape.length === b.shape.length && a.shape.every((d, i) => dimEquals(d, b.shape[i]!));
 }
 
+/** Most elementwise ops an epilogue takes in while the readers of a value read twice meet again. */
+const MAX_CONVERGING_OPS = 16;
+
+/**
+ * The ops that bring `from` (a value with several readers) back to one value: the set grown
+ * reader by reader in topological order until exactly one member still escapes it (has a
+ * reader outside the set, or is a graph output), the `sink`. Every member is a simple
+ * elementwise op of the anchor's shape. Undefined when the readers do not meet that way.
+ */
+function convergingEpilogue(
+  from: Node, anchor: Node, users: ReadonlyMap<Node, readonly Node[]>, outputs: ReadonlySet<Node>, position: ReadonlyMap<Node, number>,
+): { readonly members: readonly Node[]; readonly sink: Node } | undefined {
+  const members = new Set<Node>();
+  for (;;) {
+    const escaping = [from, ...members].filter((x) => outputs.has(x) || (users.get(x) ?? []).some((u) => !members.has(u)));
+    if (escaping.length === 1 && escaping[0] !== from) return { members: [...members], sink: escaping[0]! };
+    if (members.size >= MAX_CONVERGING_OPS) return undefined;
+    const readers = escaping.flatMap((x) => (users.get(x) ?? []).filter((u) => !members.has(u)));
+    if (readers.length === 0) return undefined;
+    const next = readers.reduce((a, b) => (position.get(b)! < position.get(a)! ? b : a));
+    if (!SIMPLE_ELEMENTWISE.has(next.op) || !sameShape(next, anchor)) return undefined;
+    members.add(next);
+  }
+}
+
 /** The grouping of a graph, plus which nodes hold buffers. */
 export interface Grouping {
   readonly groups: readonly KernelGroup[];
@@ -92,6 +119,9 @@ export function planGroups(graph: Pick<Graph, 'outputs'>): Grouping {
   const outputs = new Set(graph.outputs.map((o) => o.node));
   const materialised = new Set<Node>();
   const inAnchorChain = new Set<Node>();
+  const position = new Map(order.map((n, i) => [n, i]));
+  // Ops already in an anchor's epilogue: an op reading two anchors (gate · up) joins one of them.
+  const claimed = new Set<Node>();
 
   // Readers through views (views are never buffers, so their readers read the source).
   const effective = new Map<Node, Set<Node>>();
@@ -118,17 +148,27 @@ export function planGroups(graph: Pick<Graph, 'outputs'>): Grouping {
       if (role === 'elementwise' && !RECOMPUTED.has(n.op) && effectiveUsers(n).size > 1) materialised.add(n);
       continue;
     }
-    // An anchor: extend its epilogue over single-reader elementwise ops of its own shape.
+    // An anchor: extend its epilogue over elementwise ops of its own shape, one reader at a
+    // time, or over the ops where the readers of a value read several times meet again.
     let cur = n;
     if (EPILOGUE_ANCHORS.has(role)) {
       for (;;) {
         if (outputs.has(cur)) break;
         const us = users.get(cur) ?? [];
-        if (us.length !== 1) break;
-        const u = us[0]!;
-        if (!SIMPLE_ELEMENTWISE.has(u.op) || !sameShape(u, n)) break;
+        if (us.length === 1) {
+          const u = us[0]!;
+          if (!SIMPLE_ELEMENTWISE.has(u.op) || !sameShape(u, n) || claimed.has(u)) break;
+          inAnchorChain.add(cur);
+          claimed.add(u);
+          cur = u;
+          continue;
+        }
+        const converging = us.length > 1 ? convergingEpilogue(cur, n, users, outputs, position) : undefined;
+        if (!converging || converging.members.some((m) => claimed.has(m))) break;
+        converging.members.forEach((m) => claimed.add(m));
         inAnchorChain.add(cur);
-        cur = u;
+        for (const m of converging.members) if (m !== converging.sink) inAnchorChain.add(m);
+        cur = converging.sink;
       }
     }
     materialised.add(cur);

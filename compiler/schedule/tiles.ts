@@ -38,9 +38,20 @@ const MAX_TILE_ROWS = 8;
 /** Rows per work item: enough to reuse the B panel, few enough to leave work for every thread. */
 const MAX_ROWS_PER_ITEM = 64;
 
-/** Vector registers a tile vectorised along N holds: accumulators, B vectors, one A splat. */
+/**
+ * Vector registers a tile vectorised along N holds at once in the engine's code: the
+ * accumulators, the step's B vectors, its mr A splats (V8 issues a step's loads together, so
+ * all of them are live before the first FMA) and the product of a mul+add before it is
+ * added. With more, V8 spills accumulators to the stack and reloads them every step (a
+ * 4×12 tile did: 11 stack moves per 12 multiplies, ~25% slower than 2×16 at 512³).
+ */
 export function matmulTileRegisters(mr: number, nr: number, lanes: number): number {
-  return (mr * nr) / lanes + nr / lanes + 1;
+  return (mr * nr) / lanes + nr / lanes + mr + 1;
+}
+
+/** Vector registers a CPU tile may use: the engine keeps one for itself (V8 and SpiderMonkey: xmm15 on x64). */
+function tileRegisterBudget(target: TargetDescription): number {
+  return target.vectorRegisters - 1;
 }
 
 /** Vector registers a dot tile holds: one accumulator per output, one vector per A row and per B column. */
@@ -79,19 +90,20 @@ export function chooseMatmulTile(target: TargetDescription, m?: number, n?: numb
   const cols = n ?? LARGE;
   let best: { mr: number; nr: number; cost: number } | undefined;
   for (let mr = 1; mr <= MAX_TILE_ROWS; mr++) {
-    for (let nr = lanes; matmulTileRegisters(mr, nr, lanes) <= target.vectorRegisters; nr += lanes) {
+    for (let nr = lanes; matmulTileRegisters(mr, nr, lanes) <= tileRegisterBudget(target); nr += lanes) {
       // Rows past m are recomputed by the clamped tile, so they cost as much as real ones.
       const cost = roundUp(rows, mr) * columnsCost(mr, nr, cols, lanes);
       const better = !best || cost < best.cost * (1 - 1e-9) || (cost <= best.cost * (1 + 1e-9) && mr * nr > best.mr * best.nr);
       if (better) best = { mr, nr, cost };
     }
   }
-  if (!best) throw new Error(`tiles: ${target.vectorRegisters} vector registers cannot hold a ${lanes}-lane tile`);
+  if (!best) throw new Error(`tiles: ${tileRegisterBudget(target)} vector registers cannot hold a ${lanes}-lane tile`);
   const { mr, nr } = best;
   const kc = chooseKBlock(target, mr, nr, k);
-  // The A block one work item sweeps (rowsPerItem × kc) fits the cache beside the B panel.
-  let rowsPerItem = Math.max(mr, Math.floor(target.cacheBytes / (kc * 4) / mr) * mr);
-  rowsPerItem = Math.min(rowsPerItem, Math.max(mr, Math.floor(MAX_ROWS_PER_ITEM / mr) * mr), roundUp(rows, mr));
+  // Each row tile streams its own A rows once per K block, so rows per item are bounded by
+  // the work left for threads, not by the cache: more rows reuse each packed B panel more
+  // (at 1024³, 64 rows ran ~15% faster than the 18 an L1-sized A block allows).
+  const rowsPerItem = Math.min(Math.max(mr, Math.floor(MAX_ROWS_PER_ITEM / mr) * mr), roundUp(rows, mr));
   return { mr, nr, kc, rowsPerItem };
 }
 
@@ -157,6 +169,62 @@ export function chooseAttentionBlock(target: TargetDescription, rows?: number, d
     if (!best || cost < best.cost * (1 - 1e-9)) best = { rows: r, cost };
   }
   return { rows: best?.rows ?? 1 };
+}
+
+/**
+ * The blocked (flash) attention schedule's sizes (compiler/lower/attention-flash.ts): query
+ * rows sit along the vector lanes, `rowVectors` vectors of them per work item; keys advance
+ * `keys` at a time; the score tile holds `scoreKeys` keys × rowVectors accumulators (K values
+ * splatted, q·scale vectors from a transposed copy), the value tile `valueDims` Dv entries ×
+ * rowVectors (V values splatted, p vectors from the block's scores).
+ */
+export interface AttentionFlashBlock {
+  readonly rowVectors: number;
+  readonly keys: number;
+  readonly scoreKeys: number;
+  readonly valueDims: number;
+}
+
+/** Vector instructions per key and row vector for the block's softmax (max, exp, sum, rescale). */
+const FLASH_SOFTMAX_OPS = 24;
+/** A K or V element splatted from the stream the work item walks costs this many scratch loads. */
+const FLASH_STREAM_LOAD_COST = 2;
+const FLASH_MAX_ROW_VECTORS = 4;
+const FLASH_MAX_KEYS = 64;
+
+/**
+ * Sizes for the blocked attention schedule. Per key and work item, the score tile issues per
+ * head-dim step scoreKeys K splats (streamed: FLASH_STREAM_LOAD_COST each), rowVectors q
+ * loads and scoreKeys·rowVectors FMAs (a multiply and an add: wasm SIMD has no FMA), the
+ * value tile likewise per Dv entry (V splats, p loads), and the softmax a fixed count per row
+ * vector; rows past the end are recomputed by the clamped block. Each tile (accumulators, one
+ * vector per row vector, one splat) stays within the registers less two: V8 on x64 has 16
+ * and keeps one for itself, and a multiply then add needs one for the product. Measured at
+ * S = 2048 (8 heads, d 64, one thread): 4 row vectors × 2 keys/Dv entries (13 registers)
+ * 342–346 ms, 2 × 6 (15) 432–503 ms, 4 × 3 (17) 1.6× slower from spills, 3 × 3 (13) 459–494
+ * ms. The key block is the largest multiple of scoreKeys up to
+ * FLASH_MAX_KEYS whose K and V rows fit the cache (fewer rescales per key the larger it is).
+ */
+export function chooseAttentionFlashBlock(target: TargetDescription, rows?: number, dk = 64, dv = 64): AttentionFlashBlock {
+  const lanes = target.vectorLanes;
+  const total = rows ?? LARGE;
+  const regs = target.vectorRegisters - 2;
+  const tileCost = (depth: number, across: number, nv: number): number =>
+    (depth * (FLASH_STREAM_LOAD_COST * across + nv + 2 * across * nv)) / across;
+  const widest = (nv: number, limit: number): number => Math.max(1, Math.min(limit, Math.floor((regs - nv - 1) / nv)));
+  let best: { block: AttentionFlashBlock; cost: number } | undefined;
+  for (let nv = 1; nv <= FLASH_MAX_ROW_VECTORS && 2 * nv + 1 <= regs; nv++) {
+    const scoreKeys = widest(nv, 8);
+    const valueDims = widest(nv, dv);
+    const items = Math.ceil(total / (lanes * nv));
+    const cost = items * (tileCost(dk, scoreKeys, nv) + tileCost(dv, valueDims, nv) + nv * FLASH_SOFTMAX_OPS);
+    if (!best || cost < best.cost * (1 - 1e-9)) {
+      const fit = Math.floor(target.cacheBytes / (4 * (dk + dv)) / scoreKeys) * scoreKeys;
+      const keys = Math.max(scoreKeys, Math.min(fit, Math.floor(FLASH_MAX_KEYS / scoreKeys) * scoreKeys));
+      best = { block: { rowVectors: nv, keys, scoreKeys, valueDims }, cost };
+    }
+  }
+  return best!.block;
 }
 
 // ---- GPU tiles ----

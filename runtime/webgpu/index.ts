@@ -10,6 +10,10 @@
 //   model.dispose();
 //
 // Memory: one GPU buffer per value (the arena plan of the manifest is for linear memories).
+//
+// Variants: with shader-f16 the f16 kernels run (files.f16Module); otherwise each kernel with
+// a subgroup variant (files.subgroupModule) runs it where the adapter's subgroups fit
+// (subgroups.ts), and its fallback elsewhere.
 
 import { evalDimJson, evalShapeJson } from '../dim-eval.js';
 import { checkManifest, type Manifest, type ManifestDType, type ManifestKernel } from '../manifest.js';
@@ -17,6 +21,7 @@ import { statusError } from '../data-error.js';
 import { bindInputs, InputError, type InputValue } from '../wasm/bind-inputs.js';
 import type { TensorData } from '../wasm/tensor-data.js';
 import { decodeWeight, fromGpuWords, gpuElementBytes, toGpuWords } from './gpu-data.js';
+import { chooseSubgroupKernels, subgroupSizes } from './subgroups.js';
 
 export { InputError, type InputValue } from '../wasm/bind-inputs.js';
 export type { TensorData } from '../wasm/tensor-data.js';
@@ -32,8 +37,16 @@ export interface LoadOptions {
   readonly shaders: Readonly<Record<string, string>>;
   /** The same for the f16 variant (`files.f16Module`), used when the adapter has shader-f16. */
   readonly f16Shaders?: Readonly<Record<string, string>>;
+  /**
+   * The subgroup variants (`files.subgroupModule`) of the kernels whose manifest entry has a
+   * `subgroupVariant`; each runs where the adapter's subgroups fit (f32 kernels only: not
+   * with the f16 variant).
+   */
+  readonly subgroupShaders?: Readonly<Record<string, string>>;
+  /** Whether subgroup variants may run (default true); false keeps every fallback kernel. */
+  readonly subgroups?: boolean;
   readonly weights: Bytes;
-  /** A device to run on; else one is requested from `gpu` (default navigator.gpu). */
+  /** A device to run on (request its `subgroups` feature for the subgroup variants); else one is requested from `gpu` (default navigator.gpu). */
   readonly device?: GPUDevice;
   readonly gpu?: GPU;
 }
@@ -53,6 +66,8 @@ export interface Model {
   readonly device: GPUDevice;
   /** Whether the f16 variant of the kernels runs (the adapter has shader-f16). */
   readonly f16: boolean;
+  /** Whether some kernel runs its subgroup variant. */
+  readonly subgroups: boolean;
   run(inputs: Readonly<Record<string, InputValue>>, options?: RunOptions): Promise<Record<string, OutputTensor>>;
   resetState(): void;
   dispose(): void;
@@ -83,13 +98,15 @@ const MAP_READ = 0x1;
 interface OpenedDevice {
   readonly device: GPUDevice;
   readonly f16: boolean;
+  /** The adapter's description (subgroup sizes), when the device was requested here. */
+  readonly info?: GPUAdapterInfo;
   /** The device was requested here, so the model destroys it. */
   readonly owned: boolean;
   /** Kept reachable while the device lives (Dawn in Node crashes when its GPU object is collected). */
   readonly gpu?: GPU;
 }
 
-async function getDevice(options: LoadOptions, wantF16: boolean): Promise<OpenedDevice> {
+async function getDevice(options: LoadOptions, wantF16: boolean, wantSubgroups: boolean): Promise<OpenedDevice> {
   if (options.device) return { device: options.device, f16: wantF16 && options.device.features.has('shader-f16'), owned: false };
   const gpu = options.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!gpu) throw new Error('sluice webgpu: WebGPU is not available here (no navigator.gpu; in Node pass `gpu` from the webgpu package)');
@@ -101,8 +118,11 @@ async function getDevice(options: LoadOptions, wantF16: boolean): Promise<Opened
   for (const name of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupsPerDimension'] as const) {
     limits[name] = adapter.limits[name];
   }
-  const device = await adapter.requestDevice({ requiredFeatures: f16 ? ['shader-f16'] : [], requiredLimits: limits });
-  return { device, f16, owned: true, gpu };
+  const features: GPUFeatureName[] = f16 ? ['shader-f16'] : [];
+  // Subgroup variants are f32 kernels: only wanted where the f16 variant does not run.
+  if (!f16 && wantSubgroups && adapter.features.has('subgroups')) features.push('subgroups');
+  const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits: limits });
+  return { device, f16, info: adapter.info, owned: true, gpu };
 }
 
 /** The 1-based line `lineNum` of `code`, for error messages. */
@@ -145,9 +165,19 @@ function kernelEntryPoint(code: string, name: string): string {
 export async function loadModel(options: LoadOptions): Promise<Model> {
   const manifest = checkManifest(typeof options.manifest === 'string' ? JSON.parse(options.manifest) : options.manifest);
   if (manifest.target !== 'webgpu') throw new Error(`sluice webgpu: this package was compiled for the ${manifest.target} target; the WebGPU runtime runs only packages compiled with --target webgpu`);
-  const opened = await getDevice(options, options.f16Shaders !== undefined);
+  const wantSubgroups = options.subgroups !== false && options.subgroupShaders !== undefined && manifest.kernels.some((k) => k.subgroupVariant);
+  const opened = await getDevice(options, options.f16Shaders !== undefined, wantSubgroups);
   const { device, f16 } = opened;
-  const shaders = f16 ? options.f16Shaders! : options.shaders;
+  const sizes = wantSubgroups && !f16 ? subgroupSizes(device, opened.info) : undefined;
+  let withSubgroups = new Set<string>();
+  try {
+    if (sizes) withSubgroups = await chooseSubgroupKernels(device, manifest, sizes);
+  } catch (e) {
+    if (opened.owned) device.destroy();
+    throw e;
+  }
+  const shaders: Readonly<Record<string, string | undefined>> = f16 ? options.f16Shaders! : options.shaders;
+  const codeOf = (name: string): string | undefined => (withSubgroups.has(name) ? options.subgroupShaders![name] : shaders[name]);
   const maxBuffers = device.limits.maxStorageBuffersPerShaderStage;
   for (const k of manifest.kernels) {
     if (k.buffers.length > maxBuffers) {
@@ -157,15 +187,15 @@ export async function loadModel(options: LoadOptions): Promise<Model> {
   let pipelines: GPUComputePipeline[];
   try {
     pipelines = await Promise.all(manifest.kernels.map((k) => {
-      const code = shaders[k.name];
-      if (code === undefined) throw new Error(`sluice webgpu: no WGSL module for kernel '${k.name}'`);
+      const code = codeOf(k.name);
+      if (code === undefined) throw new Error(`sluice webgpu: no WGSL module for kernel '${k.name}'${withSubgroups.has(k.name) ? ' (subgroup variant)' : ''}`);
       return createPipeline(device, k, code);
     }));
   } catch (e) {
     if (opened.owned) device.destroy();
     throw e;
   }
-  const model = new WebGpuModel(manifest, device, f16, new Map(manifest.kernels.map((k, i) => [k.name, pipelines[i]!])), opened);
+  const model = new WebGpuModel(manifest, device, f16, withSubgroups.size > 0, new Map(manifest.kernels.map((k, i) => [k.name, pipelines[i]!])), opened);
   model.uploadWeights(options.weights instanceof Uint8Array ? options.weights : new Uint8Array(options.weights));
   return model;
 }
@@ -189,6 +219,7 @@ class WebGpuModel implements Model {
     readonly manifest: Manifest,
     readonly device: GPUDevice,
     readonly f16: boolean,
+    readonly subgroups: boolean,
     private readonly pipelines: ReadonlyMap<string, GPUComputePipeline>,
     private readonly opened: OpenedDevice,
   ) {}

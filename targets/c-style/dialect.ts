@@ -80,6 +80,10 @@ export interface CDialect {
   reduceLanes(op: 'add' | 'max' | 'min', t: KType, a: string): string;
   /** Reduction of scalar `a` over a 32-lane warp (Kernel IR `warp_reduce`); absent: the target refuses it. */
   warpReduce?(op: 'add' | 'max' | 'min', t: KType, a: string): string;
+  /** Reduction of scalar `a` over a subgroup of the hardware's width (Kernel IR `subgroup_reduce`); absent: refused. */
+  subgroupReduce?(op: 'add' | 'max' | 'min', t: KType, a: string): string;
+  /** The subgroup width as an i32 expression (Kernel IR `subgroup_size`); absent: refused. */
+  subgroupSize?(): string;
   /** Element `index` of a buffer as type `t` (a vector type: consecutive elements). */
   load(buffer: BufferParam, t: KType, index: string, ctx: PrintContext): string;
   arrayLoad(array: string, index: string, ctx: PrintContext): string;

@@ -68,10 +68,17 @@ function exprText(e: Expr, d: CDialect, ctx: PrintContext): Printed {
     case 'load': return primary(d.load(ctx.buffer(e.buffer), e.type, low(e.index), ctx));
     case 'array_load': return primary(d.arrayLoad(e.array, low(e.index), ctx));
     case 'splat': return primary(d.splat(e.type, low(e.a)));
+    case 'vector': throw new Error(`kernel '${ctx.kernel.name}': a vector built from lanes (a CPU schedule's) on a GPU target`);
     case 'lane': return primary(d.lane(printExpr(e.a, d, ctx, PREC.primary), e.lane));
     case 'reduce_lanes': return primary(d.reduceLanes(e.op, e.a.type, low(e.a)));
     case 'warp_reduce':
       if (!d.warpReduce) throw new Error(`kernel '${ctx.kernel.name}': warp_reduce (warp-level reduction) on a target without 32-lane subgroups`);
       return primary(d.warpReduce(e.op, e.type, low(e.a)));
+    case 'subgroup_reduce':
+      if (!d.subgroupReduce) throw new Error(`kernel '${ctx.kernel.name}': subgroup_reduce (subgroup operation) on a target without subgroups`);
+      return primary(d.subgroupReduce(e.op, e.type, low(e.a)));
+    case 'subgroup_size':
+      if (!d.subgroupSize) throw new Error(`kernel '${ctx.kernel.name}': subgroup_size on a target without subgroups`);
+      return primary(d.subgroupSize());
   }
 }

@@ -32,6 +32,8 @@ export interface KernelContext {
   readonly arrays: ReadonlyMap<string, ArrayPlacement>;
   /** The parameter holding this call's scratch base address. */
   readonly scratchParam: number;
+  /** i32 variables never negative (non-negative.ts): their indices may use offset immediates. */
+  readonly nonNegative: ReadonlySet<string>;
   /** A block or loop label unique in the function, based on `base`. */
   label(base: string): string;
 }

@@ -13,7 +13,8 @@ import { compileCast } from './cast.js';
 import { evalConstInt } from './const-eval.js';
 import { compilerBug, extractLane, share, vectorFromLanes, wasmType, type KernelContext } from './context.js';
 import { i64Const, type Ref } from './function-builder.js';
-import { compileLoad, elementAddress } from './memory.js';
+import { compileLoad, compileLoadSplat, elementAddress, splitIndex, type Address, type CompiledIndex } from './memory.js';
+import { isNonNegative } from './non-negative.js';
 import type { MathFunction } from './math-library.js';
 
 const MATH_UNARY = new Set<KUnaryOp>(['exp', 'log', 'tanh', 'erf', 'sin', 'cos']);
@@ -43,17 +44,23 @@ export function compileExpr(ctx: KernelContext, e: Expr): Ref {
       return isVector(e.cond.type) ? m.v128.bitselect(a, b, cond) : m.select(cond, a, b);
     }
     case 'cast': return compileCast(ctx, compileExpr(ctx, e.a), e.a.type, e.type);
-    case 'load': return compileLoad(ctx, e.buffer, e.type, compileExpr(ctx, e.index));
+    case 'load': return compileLoad(ctx, e.buffer, e.type, compileIndex(ctx, e.index));
     case 'array_load': return compileArrayLoad(ctx, e.array, e.index);
     case 'splat': {
+      if (e.a.kind === 'load') {
+        const broadcast = compileLoadSplat(ctx, e.a.buffer, e.a.type, compileIndex(ctx, e.a.index));
+        if (broadcast !== undefined) return broadcast;
+      }
       const a = compileExpr(ctx, e.a);
       const el = elemOf(e.type);
       if (el === 'f32' || el === 'f16') return m.f32x4.splat(a);
       return m.i32x4.splat(el === 'bool' ? m.i32.sub(m.i32.const(0), a) : a);
     }
+    case 'vector': return vectorFromLanes(ctx, e.type, (lane) => compileExpr(ctx, e.parts[lane]!));
     case 'lane': return extractLane(m, compileExpr(ctx, e.a), e.a.type, e.lane);
     case 'reduce_lanes': return compileReduceLanes(ctx, e.op, e.a.type, compileExpr(ctx, e.a));
     case 'warp_reduce': throw new Error(`wasm: kernel '${ctx.kernelName}' holds a warp_reduce (warp-level reduction) on a target without warps`);
+    case 'subgroup_reduce': case 'subgroup_size': throw new Error(`wasm: kernel '${ctx.kernelName}' holds a ${e.kind} (subgroup operation) on a target without subgroups`);
   }
 }
 
@@ -225,10 +232,15 @@ function compileArrayLoad(ctx: KernelContext, array: string, index: Expr): Ref {
   return loadWasmValue(ctx, placement.type, address);
 }
 
-export function arrayAddress(ctx: KernelContext, offset: number, elementBytes: number, index: Expr): Ref {
-  const { m } = ctx;
-  const base = m.i32.add(ctx.fb.get(ctx.scratchParam), m.i32.const(offset));
-  return elementAddress(ctx, base, compileExpr(ctx, index), elementBytes);
+export function arrayAddress(ctx: KernelContext, offset: number, elementBytes: number, index: Expr): Address {
+  return elementAddress(ctx, ctx.fb.get(ctx.scratchParam), compileIndex(ctx, index), elementBytes, offset);
+}
+
+/** An index compiled as its variable part and its constant elements (memory.ts, elementAddress). */
+export function compileIndex(ctx: KernelContext, index: Expr): CompiledIndex {
+  const { rest, elements } = splitIndex(index);
+  if (rest === undefined) return { rest: ctx.m.i32.const(0), elements, restNonNegative: true };
+  return { rest: compileExpr(ctx, rest), elements, restNonNegative: isNonNegative(rest, ctx.nonNegative) };
 }
 
 /** The constant an index expression of an array kept in locals folds to (checked by the placement pass). */
@@ -239,22 +251,22 @@ export function constIndexOf(ctx: KernelContext, index: Expr): number {
 }
 
 /** A load of a wasm value of Kernel IR type `type` (scratch memory holds values as wasm has them). */
-export function loadWasmValue(ctx: KernelContext, type: KType, address: Ref): Ref {
+export function loadWasmValue(ctx: KernelContext, type: KType, { ptr, offset: o }: Address): Ref {
   const { m } = ctx;
   const w = wasmType(type);
-  if (w === binaryen.v128) return m.v128.load(0, 16, address);
-  if (w === binaryen.f32) return m.f32.load(0, 4, address);
-  if (w === binaryen.f64) return m.f64.load(0, 8, address);
-  if (w === binaryen.i64) return m.i64.load(0, 8, address);
-  return m.i32.load(0, 4, address);
+  if (w === binaryen.v128) return m.v128.load(o, 16, ptr);
+  if (w === binaryen.f32) return m.f32.load(o, 4, ptr);
+  if (w === binaryen.f64) return m.f64.load(o, 8, ptr);
+  if (w === binaryen.i64) return m.i64.load(o, 8, ptr);
+  return m.i32.load(o, 4, ptr);
 }
 
-export function storeWasmValue(ctx: KernelContext, type: KType, address: Ref, value: Ref): Ref {
+export function storeWasmValue(ctx: KernelContext, type: KType, { ptr, offset: o }: Address, value: Ref): Ref {
   const { m } = ctx;
   const w = wasmType(type);
-  if (w === binaryen.v128) return m.v128.store(0, 16, address, value);
-  if (w === binaryen.f32) return m.f32.store(0, 4, address, value);
-  if (w === binaryen.f64) return m.f64.store(0, 8, address, value);
-  if (w === binaryen.i64) return m.i64.store(0, 8, address, value);
-  return m.i32.store(0, 4, address, value);
+  if (w === binaryen.v128) return m.v128.store(o, 16, ptr, value);
+  if (w === binaryen.f32) return m.f32.store(o, 4, ptr, value);
+  if (w === binaryen.f64) return m.f64.store(o, 8, ptr, value);
+  if (w === binaryen.i64) return m.i64.store(o, 8, ptr, value);
+  return m.i32.store(o, 4, ptr, value);
 }

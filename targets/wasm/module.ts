@@ -14,6 +14,7 @@ import { functionsWithSharedExpressions } from './check-tree.js';
 import { compileItemLoop, gridNestOf } from './grid.js';
 import { HalfLibrary } from './half.js';
 import { MathLibrary } from './math-library.js';
+import { nonNegativeVariables } from './non-negative.js';
 import { planPrivateArrays } from './private-arrays.js';
 
 const FEATURES =
@@ -94,6 +95,7 @@ function addKernel(
   const ctx: KernelContext = {
     m, fb, math, half, intPow, options, kernelName: kernel.name, buffers, names, arrays,
     scratchParam: layout.scratch,
+    nonNegative: nonNegativeVariables(kernel),
     label: (base) => `${base}${labels++}`,
   };
   compileItemLoop(ctx, gridNestOf(kernel.name, kernel.body), layout.itemStart, layout.itemEnd);

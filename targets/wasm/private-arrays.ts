@@ -41,12 +41,13 @@ export function planPrivateArrays(kernel: Kernel): { plans: Map<string, ArrayPla
   const visitExpr = (e: Expr): void => {
     switch (e.kind) {
       case 'array_load': checkIndex(e.array, e.index); visitExpr(e.index); break;
-      case 'unary': case 'cast': case 'splat': case 'lane': case 'reduce_lanes': case 'warp_reduce': visitExpr(e.a); break;
+      case 'unary': case 'cast': case 'splat': case 'lane': case 'reduce_lanes': case 'warp_reduce': case 'subgroup_reduce': visitExpr(e.a); break;
       case 'binary': visitExpr(e.a); visitExpr(e.b); break;
+      case 'vector': e.parts.forEach(visitExpr); break;
       case 'fma': visitExpr(e.a); visitExpr(e.b); visitExpr(e.c); break;
       case 'select': visitExpr(e.cond); visitExpr(e.a); visitExpr(e.b); break;
       case 'load': visitExpr(e.index); break;
-      case 'const': case 'var': break;
+      case 'const': case 'var': case 'subgroup_size': break;
     }
   };
   const checkIndex = (array: string, index: Expr): void => {

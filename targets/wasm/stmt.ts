@@ -6,7 +6,7 @@
 import binaryen from 'binaryen';
 import type { KType, Stmt } from '../../compiler/kernel/ir.js';
 import { compilerBug, wasmType, zeroOf, type ArrayPlacement, type KernelContext } from './context.js';
-import { arrayAddress, compileExpr, constIndexOf, storeWasmValue } from './expr.js';
+import { arrayAddress, compileExpr, compileIndex, constIndexOf, storeWasmValue } from './expr.js';
 import type { Ref } from './function-builder.js';
 import { compileStore } from './memory.js';
 import { unrolledIterations } from './private-arrays.js';
@@ -30,7 +30,7 @@ function compileStmt(ctx: KernelContext, s: Stmt): void {
       return;
     }
     case 'store': {
-      const index = compileExpr(ctx, s.index);
+      const index = compileIndex(ctx, s.index);
       const value = compileExpr(ctx, s.value);
       fb.emit(compileStore(ctx, s.buffer, s.value.type, index, value));
       return;

@@ -13,6 +13,8 @@ import { gpuElementOf, wgslScalarOf } from './storage.js';
 /** Names the module printer declares for the dialect's index expressions. */
 export const LINEAR_WORKGROUP = 'sl_wg';
 export const LOCAL_ID = 'sl_lid';
+/** The `@builtin(subgroup_size)` parameter, declared only by modules that use subgroups. */
+export const SUBGROUP_SIZE = 'sl_sg_size';
 
 /** A refusal of a kernel WGSL cannot express (the message names the kernel). */
 export class WgslUnsupportedError extends Error {}
@@ -28,6 +30,8 @@ export interface WgslDialect extends CDialect {
   /** Buffers loaded as vectors of n lanes (`x:4`): the module printer writes a function for each. */
   readonly vectorLoads: Set<string>;
   readonly vectorStores: Set<string>;
+  /** The printed code used subgroup builtins: the module needs `enable subgroups;` (set while printing). */
+  readonly subgroups: { used: boolean };
 }
 
 const INFIX: Partial<Record<KBinaryOp, InfixOp>> = {
@@ -50,6 +54,7 @@ export function createWgslDialect(options: WgslDialectOptions): WgslDialect {
   const helpers = new Set<string>();
   const vectorLoads = new Set<string>();
   const vectorStores = new Set<string>();
+  const subgroups = { used: false };
   /** Records a helper for WGSL type `type` (helpers are keyed `name:type`). */
   const use = (name: HelperName, type = 'f32'): void => {
     helpers.add(`${name}:${type}`);
@@ -156,7 +161,7 @@ export function createWgslDialect(options: WgslDialectOptions): WgslDialect {
   }
 
   const dialect: WgslDialect = {
-    helpers, vectorLoads, vectorStores,
+    helpers, vectorLoads, vectorStores, subgroups,
     identifier: wgslIdentifier,
     typeName,
     literal,
@@ -173,8 +178,10 @@ export function createWgslDialect(options: WgslDialectOptions): WgslDialect {
     binaryFunction(op, t) {
       const f = floatOf(t);
       switch (op) {
-        case 'max': return 'max';
-        case 'min': return 'min';
+        case 'max': case 'min':
+          if (!isFloatType(t)) return op;
+          use(op, typeName(t));
+          return `sl_${op}_${typeTag(typeName(t))}`;
         case 'pow':
           if (isFloatType(t)) { use('pow', typeName(t)); return `sl_pow_${typeTag(typeName(t))}`; }
           if (scalar(elemOf(t)) !== 'i32' || isVector(t)) throw new WgslUnsupportedError(`pow on ${t}`);
@@ -207,7 +214,21 @@ export function createWgslDialect(options: WgslDialectOptions): WgslDialect {
     reduceLanes(op, t, a) {
       const lanes = Array.from({ length: lanesOf(t) }, (_, i) => `(${a}).${'xyzw'[i]}`);
       if (op === 'add') return `(${lanes.join(' + ')})`;
-      return lanes.reduce((x, y) => `${op}(${x}, ${y})`);
+      const f = isFloatType(t) ? dialect.binaryFunction(op, elemOf(t)) : op;
+      return lanes.reduce((x, y) => `${f}(${x}, ${y})`);
+    },
+    subgroupReduce(op, t, a) {
+      subgroups.used = true;
+      const name = `subgroup${op[0]!.toUpperCase()}${op.slice(1)}`;
+      if (op === 'add' || !isFloatType(t)) return `${name}(${a})`;
+      // WGSL leaves subgroupMax/Min of a NaN to the implementation; the IR propagates it.
+      use('nan');
+      use('isnan', floatOf(t));
+      return `select(${name}(${a}), sl_nan_f32(), subgroupAny(sl_isnan_${floatOf(t)}(${a})))`;
+    },
+    subgroupSize() {
+      subgroups.used = true;
+      return `i32(${SUBGROUP_SIZE})`;
     },
     load,
     arrayLoad: (array, index) => `${wgslIdentifier(array)}[${index}]`,

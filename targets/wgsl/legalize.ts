@@ -22,10 +22,14 @@ function zeroLike(e: Expr): Expr {
 
 function legalizeExpr(e: Expr): Expr {
   switch (e.kind) {
-    case 'const': case 'var': return e;
-    case 'unary': case 'cast': case 'splat': case 'lane': case 'reduce_lanes': case 'warp_reduce': {
+    case 'const': case 'var': case 'subgroup_size': return e;
+    case 'unary': case 'cast': case 'splat': case 'lane': case 'reduce_lanes': case 'warp_reduce': case 'subgroup_reduce': {
       const a = legalizeExpr(e.a);
       return a === e.a ? e : { ...e, a } as Expr;
+    }
+    case 'vector': {
+      const parts = e.parts.map(legalizeExpr);
+      return parts.every((p, i) => p === e.parts[i]) ? e : { ...e, parts };
     }
     case 'binary': {
       const a = legalizeExpr(e.a);

@@ -9,10 +9,12 @@
 // - shifts take the amount as u32 in WGSL;
 // - NaN and ±Inf cannot be WGSL constants (a const-expression may not be NaN or infinite),
 //   so they come from bit patterns held in private variables;
-// - rounding an f32 to bf16 / f16 precision for stores into those dtypes.
+// - rounding an f32 to bf16 / f16 precision for stores into those dtypes;
+// - float max/min: WGSL leaves a NaN operand's result to the implementation (SwiftShader
+//   drops it); the IR propagates NaN, tested on the bits (a compiler may fold `x != x`).
 
 export type HelperName =
-  | 'erf' | 'tanh' | 'log' | 'pow' | 'ipow' | 'shl' | 'shr' | 'nan' | 'inf' | 'isnan' | 'round_bf16' | 'round_f16';
+  | 'erf' | 'tanh' | 'log' | 'pow' | 'ipow' | 'shl' | 'shr' | 'nan' | 'inf' | 'isnan' | 'round_bf16' | 'round_f16' | 'max' | 'min';
 
 /** The suffix naming a helper's variant for a WGSL type (`f32`, `vec4f32`). */
 export function typeTag(type: string): string {
@@ -53,6 +55,18 @@ export function helperSource(name: HelperName, type: string, elem: string): stri
   let negative_base = select(${T}(${elem}(sl_nan_f32())), signed, y == floor(y));
   return select(select(negative_base, r, x >= ${T}(0.0)), ${T}(1.0), y == ${T}(0.0));
 }`;
+    case 'max': case 'min': {
+      // f16 is widened to f32 for the test (the conversion keeps NaN); a + b is NaN when either is.
+      const lanes = /^vec(\d)</.exec(type)?.[1];
+      const F = lanes ? `vec${lanes}<f32>` : 'f32';
+      const U = lanes ? `vec${lanes}<u32>` : 'u32';
+      const bits = (x: string) => `bitcast<${U}>(${T === F ? x : `${F}(${x})`})`;
+      const word = (w: string) => (lanes ? `${U}(${w})` : w);
+      const nan = (x: string) => `(${bits(x)} & ${word('0x7fffffffu')}) > ${word('0x7f800000u')}`;
+      return `fn sl_${name}_${tag}(a: ${T}, b: ${T}) -> ${T} {
+  return select(${name}(a, b), a + b, (${nan('a')}) | (${nan('b')}));
+}`;
+    }
     case 'ipow': return `fn sl_pow_i32(x: i32, y: i32) -> i32 {
   if (y < 0) { return select(select(0, 1, x == 1), select(-1, 1, (y & 1) == 0), x == -1); }
   var r = 1;

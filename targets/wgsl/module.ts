@@ -8,7 +8,7 @@
 import type { Kernel, ScalarType, Stmt } from '../../compiler/kernel/ir.js';
 import { computeTypeOf, elemOf, vectorOf, type VectorElem, type Lanes } from '../../compiler/kernel/ir.js';
 import { CodeWriter, kernelContext, writeStmts } from '../c-style/index.js';
-import { createWgslDialect, LINEAR_WORKGROUP, LOCAL_ID, WgslUnsupportedError, type WgslDialectInternals } from './dialect.js';
+import { createWgslDialect, LINEAR_WORKGROUP, LOCAL_ID, SUBGROUP_SIZE, WgslUnsupportedError, type WgslDialectInternals } from './dialect.js';
 import { wgslIdentifier } from './identifiers.js';
 import { legalizeForWgsl } from './legalize.js';
 import { helperSource, type HelperName } from './math-library.js';
@@ -26,6 +26,8 @@ export interface WgslKernel {
   readonly code: string;
   /** Whether the module enables f16. */
   readonly usesF16: boolean;
+  /** Whether the module enables subgroups (the kernel holds subgroup_reduce or subgroup_size). */
+  readonly usesSubgroups: boolean;
 }
 
 function workgroupArrays(stmts: readonly Stmt[], out: Extract<Stmt, { kind: 'array' }>[] = []) {
@@ -64,6 +66,7 @@ export function printWgslKernel(source: Kernel, options: WgslOptions): WgslKerne
   w.line(`// kernel ${kernel.name}`);
   if (kernel.sources.length > 0) w.line(`// sources: ${kernel.sources.join(', ')}`);
   if (f16) w.line('enable f16;');
+  if (d.subgroups.used) w.line('enable subgroups;');
   w.line('');
   if (kernel.uniforms.length > 0) {
     w.block('struct Uniforms', () => kernel.uniforms.forEach((u) => w.line(`${wgslIdentifier(u.name)}: i32,`)));
@@ -115,11 +118,12 @@ export function printWgslKernel(source: Kernel, options: WgslOptions): WgslKerne
     '@builtin(workgroup_id) sl_wid: vec3<u32>',
     '@builtin(num_workgroups) sl_nwg: vec3<u32>',
     `@builtin(local_invocation_id) ${LOCAL_ID}: vec3<u32>`,
+    ...(d.subgroups.used ? [`@builtin(subgroup_size) ${SUBGROUP_SIZE}: u32`] : []),
   ];
   w.block(`fn ${entryPoint}(${params.join(', ')})`, () => {
     w.line(`let ${LINEAR_WORKGROUP}: i32 = i32(sl_wid.x + sl_wid.y * sl_nwg.x);`);
     for (const u of kernel.uniforms) w.line(`let ${wgslIdentifier(u.name)}: i32 = sl_u.${wgslIdentifier(u.name)};`);
     for (const line of bodyText.trimEnd().split('\n')) if (line !== '') w.line(line);
   });
-  return { name: kernel.name, entryPoint, code: w.text(), usesF16: f16 };
+  return { name: kernel.name, entryPoint, code: w.text(), usesF16: f16, usesSubgroups: d.subgroups.used };
 }

@@ -1,6 +1,6 @@
 // softmax, log_softmax, layer_norm and rms_norm on GPU targets: the CPU schedule's row math
 // (emitNormRow) with a row-parallel loop structure (rows.ts) — each statistic is a strided
-// per-thread partial combined across the row (rows.ts rowReduce: warps, else a tree), and the last pass writes the
+// per-thread partial combined across the row (rows.ts rowReduce: warps on CUDA, subgroups in the WebGPU subgroup variant, else a tree), and the last pass writes the
 // row's elements strided over its threads.
 
 import { binary, f32, KernelBuilder } from '../../kernel/builder.js';

@@ -1,6 +1,6 @@
 // reduce_* and argmax/argmin on GPU targets: one output element per row of threads
 // (rows.ts). Each thread folds a strided share of the reduced elements, the shares meet
-// through rowReduce (warps on CUDA; a workgroup tree for prod, argmax/argmin and WebGPU), and the CPU schedule's epilogue (emitReductionOutput) stores the
+// through rowReduce (warps on CUDA, subgroups in the WebGPU subgroup variant; a workgroup tree for prod, argmax/argmin and plain WebGPU), and the CPU schedule's epilogue (emitReductionOutput) stores the
 // result. argmax/argmin carry (value, index) pairs whose combine keeps the CPU order: the
 // extreme value, NaN beating every number, ties to the first index (the last with selectLast).
 

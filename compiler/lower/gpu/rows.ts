@@ -4,13 +4,16 @@
 // several for short ones. Partial results meet in a `workgroup` array through a tree
 // reduction with a barrier per level; on targets with 32-lane warps (CUDA) and rows of whole
 // warps, add/max/min of f32/i32 reduce inside each warp by `warp_reduce` instead and only the
-// warps' results meet in the array (rowReduce).
+// warps' results meet in the array (rowReduce). On targets with subgroups of a width known
+// only at run time (WebGPU's `subgroups` variant), the same with `subgroup_reduce`: the
+// runtime runs such a kernel only where the width is at most the row's threads, so a row is
+// whole subgroups (both powers of two).
 //
 // Barriers must be reached by every thread, so no thread leaves early: a thread of a row
 // past the end works on the last row (valid reads) and only its stores are guarded.
 
 import { ceilDivDim, constValue, type Dim } from '../../ir/dim.js';
-import { add, arrayLoad, binary, eq, i32, lt, min, mul, sub, warpReduce, type KernelBuilder } from '../../kernel/builder.js';
+import { add, arrayLoad, binary, eq, i32, lt, min, mul, sub, subgroupReduce, subgroupSize, warpReduce, type KernelBuilder } from '../../kernel/builder.js';
 import type { Expr, ScalarType } from '../../kernel/ir.js';
 import type { TargetDescription } from '../../kernel/program.js';
 import { dimExpr, type UniformDims } from '../uniforms.js';
@@ -25,14 +28,23 @@ export interface RowLayout {
   readonly rowsPerGroup: number;
   /** A row is whole 32-lane warps on a target that has them: rowReduce may use warp_reduce. */
   readonly warps: boolean;
+  /**
+   * Rows reduce by subgroup_reduce (a target with `subgroups` and a row of at least
+   * MIN_SUBGROUP_SIZE threads); the kernel then needs subgroups no wider than threadsPerRow.
+   */
+  readonly subgroups: boolean;
 }
+
+/** WebGPU's smallest subgroup width: a row of fewer threads keeps the tree. */
+export const MIN_SUBGROUP_SIZE = 4;
 
 /** Enough threads to cover a short row (rounded up to a power of two), the whole workgroup for a long or symbolic one. */
 export function chooseRowLayout(target: TargetDescription, rowLength: Dim): RowLayout {
   const threads = Math.min(ROW_GROUP_THREADS, target.maxWorkgroupInvocations ?? ROW_GROUP_THREADS);
   const L = constValue(rowLength);
   const perRow = L === undefined ? threads : Math.min(threads, 2 ** Math.ceil(Math.log2(Math.max(1, L))));
-  return { threadsPerRow: perRow, rowsPerGroup: threads / perRow, warps: target.subgroupSize === 32 && perRow % 32 === 0 };
+  const warps = target.subgroupSize === 32 && perRow % 32 === 0;
+  return { threadsPerRow: perRow, rowsPerGroup: threads / perRow, warps, subgroups: !warps && target.subgroups === true && perRow >= MIN_SUBGROUP_SIZE };
 }
 
 /** What the code of one thread of a row group sees. */
@@ -117,7 +129,9 @@ const WARP = 32;
  */
 export function rowReduce(kb: KernelBuilder, t: RowThread, value: Expr, op: 'add' | 'max' | 'min'): Expr {
   const array = t.arrays[0];
-  if (!t.layout.warps || !array || array.type !== value.type || (value.type !== 'f32' && value.type !== 'i32')) {
+  const fits = array !== undefined && array.type === value.type && (value.type === 'f32' || value.type === 'i32');
+  if (fits && t.layout.subgroups) return subgroupRowReduce(kb, t, value, op);
+  if (!t.layout.warps || !fits) {
     return treeReduce(kb, t, [value], ([a], [b]) => [binary(op, a!, b!)])[0]!;
   }
   const warpTotal = kb.let('warp_total', warpReduce(op, value));
@@ -131,4 +145,34 @@ export function rowReduce(kb: KernelBuilder, t: RowThread, value: Expr, op: 'add
   }
   kb.emit({ kind: 'barrier' });
   return total;
+}
+
+/**
+ * rowReduce with subgroups of the run-time width W (≤ threadsPerRow, both powers of two, so
+ * a row is whole subgroups): each subgroup reduces by subgroup_reduce, its first invocation
+ * (linear id a multiple of W) puts the result at slot / W, and after a barrier every thread
+ * folds its row's threadsPerRow / W results in order (a loop whose bound is the same in every
+ * thread, so the barrier after it is reached by all).
+ */
+function subgroupRowReduce(kb: KernelBuilder, t: RowThread, value: Expr, op: 'add' | 'max' | 'min'): Expr {
+  const array = t.arrays[0]!;
+  const width = kb.let('subgroup_width', subgroupSize());
+  const subgroupTotal = kb.let('subgroup_total', subgroupReduce(op, value));
+  kb.when(eq(binary('rem', t.slot, width), i32(0)), () =>
+    kb.emit({ kind: 'array_store', array: array.name, index: binary('div', t.slot, width), value: subgroupTotal }));
+  kb.emit({ kind: 'barrier' });
+  const first = kb.let('first_subgroup', binary('div', t.rowSlot, width));
+  const total = kb.let('reduced', arrayLoad(array.name, array.type, first));
+  kb.loop('s', i32(1), binary('div', i32(t.layout.threadsPerRow), width), 'serial', (s) =>
+    kb.set(total, binary(op, total, arrayLoad(array.name, array.type, add(first, s)))));
+  kb.emit({ kind: 'barrier' });
+  return total;
+}
+
+/**
+ * The widest subgroup a row kernel's subgroup form is correct for: its row's threads (the
+ * workgroup's x size), so that a row is whole subgroups.
+ */
+export function rowKernelMaxSubgroupSize(workgroupSize: readonly [number, number, number]): number {
+  return workgroupSize[0];
 }

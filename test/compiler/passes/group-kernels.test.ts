@@ -57,6 +57,59 @@ describe('group-kernels', () => {
     expect(groups[0]!.name).toBe('matmul_add_relu');
   });
 
+  it('fuses an epilogue that reads the product twice when its readers meet again (erf GELU)', () => {
+    const g = graphOf(`model M(N) {
+      input x: f32[N, 16]
+      param w: f32[16, 8]
+      param b: f32[8]
+      let h = x @ w + b
+      output y = h * (erf(h / 1.4142135) + 1.0) * 0.5
+    }`);
+    expect(summary(groupKernels(g))).toEqual(['matmul:matmul,add,div,erf,add,mul,mul']);
+  });
+
+  it('keeps a product read twice materialised when its readers do not meet, or one is an output', () => {
+    const apart = graphOf(`model M(N) {
+      input x: f32[N, 16]
+      param w: f32[16, 8]
+      let h = x @ w
+      output a = exp(h)
+      output b = h * 2.0
+    }`);
+    expect(summary(groupKernels(apart))).toEqual(['matmul:matmul', 'elementwise:exp', 'elementwise:mul']);
+    const sideOutput = graphOf(`model M(N) {
+      input x: f32[N, 16]
+      param w: f32[16, 8]
+      let h = x @ w
+      let e = exp(h)
+      output s = e
+      output y = h + e
+    }`);
+    expect(summary(groupKernels(sideOutput))).toEqual(['matmul:matmul', 'elementwise:exp', 'elementwise:add']);
+    const reshaped = graphOf(`model M(N) {
+      input x: f32[N, 16]
+      param w: f32[16, 8]
+      let h = x @ w
+      output y = h + reshape(exp(h), [N, 8])
+    }`);
+    expect(groupKernels(reshaped).length).toBeGreaterThan(1);
+  });
+
+  it('lets an op that reads two products join one of their kernels only (SwiGLU, a sum of products)', () => {
+    for (const body of ['gate * sigmoid(gate) * (x @ wu)', '(x @ wu) * gate * sigmoid(gate)', 'gate + x @ wu']) {
+      const g = graphOf(`model M(N) {
+        input x: f32[N, 16]
+        param wg: f32[16, 8]
+        param wu: f32[16, 8]
+        let gate = x @ wg
+        output y = ${body}
+      }`);
+      const groups = groupKernels(g);
+      expect(groups.filter((k) => k.kind === 'matmul'), body).toHaveLength(2);
+      for (const k of groups) expect(k.nodes.filter((n) => n.op === 'matmul'), body).toHaveLength(1);
+    }
+  });
+
   it('keeps views inside their readers and materialises values read twice', () => {
     const g = graphOf(`model M(N) {
       input x: f32[N, 4, 6]
