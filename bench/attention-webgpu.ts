@@ -3,7 +3,10 @@
 // wasm half is bench/attention.ts).
 //
 //   npm run bench:attention-webgpu -- [--sizes 128,512,2048] [--cache 4096] [--runs 5]
-//                                     [--warmup 1] [--no-prefill] [--no-decode] [--gpu] [--json]
+//                                     [--warmup 1] [--no-prefill] [--no-decode] [--cases causal,...]
+//                                     [--gpu] [--json]
+//
+// --cases keeps the cases whose name contains one of the words given ('S=2048 causal').
 //
 // SwiftShader (the default adapter, `--gpu` for the machine's) is a CPU: ~0.5 GFLOP/s, so
 // S = 2048 (8.6 GFLOP unmasked) takes tens of seconds a run per engine: give it few runs.
@@ -18,7 +21,9 @@
 // combine) and fills the cache with C runs before timing, so every timed step attends over C
 // keys (the ring replaces the oldest). onnxruntime-web runs the decomposed Sq = 1 graph with
 // K and V [1, 8, C, 64] as inputs, so each of its runs also uploads the cache: what a
-// stateless graph costs. The outputs are compared on the step that sees the C tokens.
+// stateless graph costs; it is timed a second time with K and V already in GPU buffers
+// (Tensor.fromGpuBuffer), its kernels alone. The outputs are compared on the step that sees
+// the C tokens.
 //
 // Each timed run is one `await run(inputs)`: inputs uploaded, every dispatch, output read
 // back. The two engines' runs alternate (sluice, ort, sluice, ...) so that load on a shared
@@ -46,6 +51,7 @@ interface Options {
   warmup: number;
   prefill: boolean;
   decode: boolean;
+  cases?: string[];
   gpu: boolean;
   json: boolean;
 }
@@ -62,6 +68,7 @@ function parseArgs(argv: readonly string[]): Options {
     warmup: Number(get('--warmup') ?? 1),
     prefill: !argv.includes('--no-prefill'),
     decode: !argv.includes('--no-decode'),
+    ...(get('--cases') ? { cases: get('--cases')!.split(',') } : {}),
     gpu: argv.includes('--gpu'),
     json: argv.includes('--json'),
   };
@@ -78,6 +85,8 @@ interface CaseResult {
   readonly sluiceIntermediateBytes?: number;
   /** What a materialised score matrix takes: Sq × Sk × heads × 4 bytes. */
   readonly scoreMatrixBytes: number;
+  /** Decode: onnxruntime with K and V already in GPU buffers (the same session, no upload per run). */
+  readonly ortResident?: Timing;
   /** Decode: the ms sluice took to fill its cache (C steps, each read back). */
   readonly fillMs?: number;
   readonly error?: string;
@@ -96,16 +105,21 @@ const PAGE = `<!doctype html>
   ort.env.wasm.wasmPaths = '/ort/';
 ${PAGE_TIMING_JS}
   const loadF32 = async (file) => new Float32Array(await (await fetch('/' + file)).arrayBuffer());
-  // runs of a and b alternate after their warm-up runs; returns both timings.
-  async function timeAlternating(a, b, runs, warmup) {
-    const sa = [], sb = [];
-    for (let i = 0; i < warmup; i++) { await a(); await b(); }
+  // The engines' runs alternate (one of each, in turn) after their warm-up runs; one timing each.
+  async function timeAlternating(engines, runs, warmup) {
+    const samples = engines.map(() => []);
+    for (let i = 0; i < warmup; i++) for (const run of engines) await run();
     for (let i = 0; i < runs; i++) {
-      let t = performance.now(); await a(); sa.push(performance.now() - t);
-      t = performance.now(); await b(); sb.push(performance.now() - t);
+      for (const [e, run] of engines.entries()) { const t = performance.now(); await run(); samples[e].push(performance.now() - t); }
     }
-    const timing = (s) => ({ medianMs: median(s), minMs: Math.min(...s), maxMs: Math.max(...s), runs });
-    return [timing(sa), timing(sb)];
+    return samples.map((s) => ({ medianMs: median(s), minMs: Math.min(...s), maxMs: Math.max(...s), runs }));
+  }
+  // A tensor onnxruntime reads from a GPU buffer of its own device (uploaded once).
+  async function residentTensor(data, dims) {
+    const device = await ort.env.webgpu.device;
+    const buffer = device.createBuffer({ size: data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(buffer, 0, data);
+    return { tensor: ort.Tensor.fromGpuBuffer(buffer, { dataType: 'float32', dims }), buffer };
   }
   async function open(pkg, onnx) {
     const { load } = await import('/' + pkg + '/index.js');
@@ -125,7 +139,7 @@ ${PAGE_TIMING_JS}
       const ours = (await model.run(given)).y.data;
       const theirs = (await session.run(feeds)).y.data;
       const error = relL2(ours, theirs);
-      const [sluice, ortTiming] = await timeAlternating(() => model.run(given), () => session.run(feeds), runs, warmup);
+      const [sluice, ortTiming] = await timeAlternating([() => model.run(given), () => session.run(feeds)], runs, warmup);
       return { sluice, ort: ortTiming, relL2: error };
     } finally {
       await close();
@@ -150,11 +164,20 @@ ${PAGE_TIMING_JS}
       const kv = [1, heads, cache, headDim];
       const feeds = { q: new ort.Tensor('float32', Q, [1, heads, 1, headDim]), k: new ort.Tensor('float32', K, kv), v: new ort.Tensor('float32', V, kv) };
       const theirs = (await session.run(feeds)).y.data;
-      const error = relL2(ours, theirs);
-      // Timed steps append the last row again (the ring drops the oldest): still C keys each.
-      const timed = step(cache - 1);
-      const [sluice, ortTiming] = await timeAlternating(() => model.run(timed), () => session.run(feeds), runs, warmup);
-      return { sluice, ort: ortTiming, relL2: error, fillMs };
+      // onnxruntime again with K and V already in GPU buffers: its kernels without the upload.
+      const [k, v] = await Promise.all([residentTensor(K, kv), residentTensor(V, kv)]);
+      try {
+        const resident = { q: feeds.q, k: k.tensor, v: v.tensor };
+        const theirsResident = (await session.run(resident)).y.data;
+        const error = Math.max(relL2(ours, theirs), relL2(theirsResident, theirs));
+        // Timed steps append the last row again (the ring drops the oldest): still C keys each.
+        const timed = step(cache - 1);
+        const [sluice, ortTiming, ortResident] = await timeAlternating([() => model.run(timed), () => session.run(feeds), () => session.run(resident)], runs, warmup);
+        return { sluice, ort: ortTiming, ortResident, relL2: error, fillMs };
+      } finally {
+        k.buffer.destroy();
+        v.buffer.destroy();
+      }
     } finally {
       await close();
     }
@@ -248,7 +271,8 @@ async function main(o: Options): Promise<void> {
         for (const s of o.sizes) for (const causal of [false, true]) jobs.push([`attention S=${s}${causal ? ' causal' : ''}`, () => prefillCase(dir, evaluate, s, causal, o)]);
       }
       if (o.decode) for (const c of o.caches) jobs.push([`decode cache ${c}`, () => decodeCase(dir, evaluate, c, o)]);
-      for (const [name, job] of jobs) {
+      const wanted = jobs.filter(([name]) => !o.cases || o.cases.some((k) => name.toLowerCase().includes(k.toLowerCase())));
+      for (const [name, job] of wanted) {
         const start = performance.now();
         try {
           results.push(await job());
@@ -274,6 +298,9 @@ async function main(o: Options): Promise<void> {
   for (const r of results) log(format(r));
   const fills = results.filter((r) => r.fillMs !== undefined);
   for (const r of fills) log(`${r.case}: sluice filled its cache in ${(r.fillMs! / 1000).toFixed(1)} s (one run per token, each read back)`);
+  for (const r of results.filter((x) => x.ortResident && x.sluice)) {
+    log(`${r.case}: ort with K and V already on the GPU ${r.ortResident!.medianMs.toFixed(2)} ms (ort/sluice ${(r.ortResident!.medianMs / r.sluice!.medianMs).toFixed(2)})`);
+  }
 }
 
 await main(parseArgs(process.argv.slice(2)));

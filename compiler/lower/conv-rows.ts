@@ -9,8 +9,9 @@
 // Bias and the fused epilogue run on the f32x4 accumulators when the epilogue vectorises
 // (vector-epilogue.ts), else lane by lane.
 //
-// Used when the last spatial axis has stride 1 and the input is contiguous along it; conv.ts
-// keeps the scalar tile for the rest. Semantics: compiler/interpret/kernels/conv.ts.
+// Applies when the last spatial axis has stride 1 and the input is contiguous along it; conv.ts
+// uses it for thin groups and depthwise convs, where packing a panel (conv-panel.ts) would
+// cost as much as the FMAs. Semantics: compiler/interpret/kernels/conv.ts.
 
 import { ceilDivDim, constDim, constValue, divDim, isConst, mulDim, type Dim } from '../ir/dim.js';
 import { KernelBuilder, add, and, cast, div, f32, fma, ge, i32, lane, load, lt, max, min, mul, splat, sub, variable } from '../kernel/builder.js';

@@ -5,9 +5,12 @@
 // The epilogue (fused ops after the conv) sees bias-added values, per element at store time.
 //
 // Semantics: compiler/interpret/kernels/conv.ts. A tile's channels stay within one group, so
-// its gathered inputs are shared by all its rows. This scalar tile serves the convolutions
-// conv-rows.ts cannot take (a stride above 1 along the last axis, a non-contiguous input):
-// that one vectorises along output rows.
+// its gathered inputs are shared by all its rows. lowerConv picks the schedule: the packed
+// panel (conv-panel.ts: the matmul micro-kernel over an im2col panel) wherever the weights are
+// contiguous along K and a group has enough output channels, or the row schedule cannot take
+// the conv; the row schedule (conv-rows.ts) for thin groups and depthwise convs with stride 1
+// along a contiguous last axis; this scalar tile for the rest (no vectors on the target,
+// weights not contiguous along K, a kernel size unknown at compile time).
 
 import { ceilDivDim, constDim, constValue, divDim, mulDim, type Dim } from '../ir/dim.js';
 import { KernelBuilder, add, and, cast, div, f32, fma, ge, i32, load, lt, min, mul, sub } from '../kernel/builder.js';
@@ -15,6 +18,7 @@ import type { Expr } from '../kernel/ir.js';
 import type { TargetDescription } from '../kernel/program.js';
 import { lowerConvGpu } from './gpu/conv.js';
 import { chooseScalarTile } from '../schedule/tiles.js';
+import { canLowerConvPanel, lowerConvPanel } from './conv-panel.js';
 import { canLowerConvRows, lowerConvRows } from './conv-rows.js';
 import type { ConvSpec, LoweredKernel } from './specs.js';
 import { storeConverted, unflatten } from './strided-index.js';
@@ -34,6 +38,7 @@ interface TilePosition {
 
 export function lowerConv(spec: ConvSpec, target: TargetDescription): LoweredKernel {
   if (target.name !== 'wasm') return lowerConvGpu(spec, target);
+  if (canLowerConvPanel(spec, target)) return lowerConvPanel(spec, target);
   if (canLowerConvRows(spec, target)) return lowerConvRows(spec, target);
   const spatial = spec.xShape.length - 2;
   const { strides, pads, dilations, group } = spec.attrs;

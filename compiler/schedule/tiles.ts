@@ -149,6 +149,43 @@ export function chooseScalarTile(target: TargetDescription, m?: number, n?: numb
   return chooseDotTile(target, m, n);
 }
 
+/** The packed-panel convolution's tile (compiler/lower/conv-panel.ts): the matmul's, K blocked by whole input channels. */
+export interface ConvTile extends MatmulTile {
+  /** Input channels per K block (each brings all its taps): the panel holds channelsPerBlock·taps rows. */
+  readonly channelsPerBlock: number;
+}
+
+/**
+ * The tile of a convolution run as an implicit GEMM over a packed panel: M = output channels
+ * of a group, N = output positions, K = input channels of a group × taps. Unlike the matmul,
+ * the last panel runs the whole register tile (its positions past the end are computed and
+ * not stored), so the cost counts positions rounded up to nr: at 7×7 (49 positions) a 2×16
+ * tile computes 64, a 4×8 one 56 for the same instructions per output. Registers as in the
+ * matmul (matmulTileRegisters). Rows per item are the matmul's; the K block is the matmul's
+ * split into whole channels (the panel is packed tap by tap with a channel loop inside), as
+ * even as the channel count allows.
+ */
+export function chooseConvTile(target: TargetDescription, taps: number, m?: number, positions?: number, channels?: number): ConvTile {
+  const lanes = target.vectorLanes;
+  const rows = m ?? LARGE;
+  const cols = positions ?? LARGE;
+  let best: { mr: number; nr: number; cost: number } | undefined;
+  for (let mr = 1; mr <= MAX_TILE_ROWS; mr++) {
+    for (let nr = lanes; matmulTileRegisters(mr, nr, lanes) <= tileRegisterBudget(target); nr += lanes) {
+      const cost = roundUp(rows, mr) * roundUp(cols, nr) * nVectorCost(mr, nr, lanes);
+      const better = !best || cost < best.cost * (1 - 1e-9) || (cost <= best.cost * (1 + 1e-9) && mr * nr > best.mr * best.nr);
+      if (better) best = { mr, nr, cost };
+    }
+  }
+  if (!best) throw new Error(`tiles: ${tileRegisterBudget(target)} vector registers cannot hold a ${lanes}-lane tile`);
+  const { mr, nr } = best;
+  const rowsPerItem = Math.min(Math.max(mr, Math.floor(MAX_ROWS_PER_ITEM / mr) * mr), roundUp(rows, mr));
+  const fit = Math.max(1, Math.floor(chooseKBlock(target, mr, nr) / taps));
+  const blocks = channels === undefined ? 1 : Math.max(1, Math.ceil(channels / fit));
+  const channelsPerBlock = channels === undefined ? fit : Math.max(1, Math.ceil(channels / blocks));
+  return { mr, nr, kc: channelsPerBlock * taps, rowsPerItem, channelsPerBlock };
+}
+
 /**
  * Query rows per attention work item. Per key, each row keeps one dot-product accumulator
  * and loads its q vector, and the key's K/V vectors are shared by all rows: more rows load K

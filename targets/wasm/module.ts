@@ -17,6 +17,9 @@ import { MathLibrary } from './math-library.js';
 import { nonNegativeVariables } from './non-negative.js';
 import { planPrivateArrays } from './private-arrays.js';
 
+/** binaryen's flexible-inlining limit (in IR nodes) at -O3: large enough for math$exp_f32x4. */
+const FLEXIBLE_INLINE_MAX_SIZE = 100;
+
 const FEATURES =
   binaryen.Features.SIMD128 | binaryen.Features.Atomics | binaryen.Features.BulkMemory |
   binaryen.Features.BulkMemoryOpt | binaryen.Features.NontrappingFPToInt | binaryen.Features.SignExt |
@@ -51,6 +54,9 @@ export function printWasmModule(kernels: readonly Kernel[], options: WasmPrintOp
     if (options.optimize ?? true) {
       binaryen.setOptimizeLevel(3);
       binaryen.setShrinkLevel(0);
+      // Inline functions up to the f32x4 exp's size (binaryen's default, 20, keeps it a call):
+      // in the attention and softmax loops the call and its constants cost ~15% of the kernel.
+      binaryen.setFlexibleInlineMaxSize(FLEXIBLE_INLINE_MAX_SIZE);
       binaryen.setDebugInfo(options.debugNames ?? false);
       m.optimize();
     }
