@@ -2,6 +2,11 @@
 // Synchronisation is a small control block (an Int32Array on its own SharedArrayBuffer) with
 // Atomics.wait/notify: one notify per parallel dispatch, no postMessage (see worker-main.ts
 // for the worker's side of the protocol).
+//
+// A job is open until the calling thread has run out of chunks; then it closes it and waits
+// only for the workers that joined it (`active`). A worker that wakes after the close finds
+// nothing to join and sleeps again, so a late wake-up (a loaded machine, a descheduled
+// worker) never holds up a dispatch: the calling thread runs the chunks itself.
 
 import type { Host, ThreadHandle } from './environment.js';
 import { workerSource } from './environment.js';
@@ -10,8 +15,8 @@ import { workerMain, type WorkerReply } from './worker-main.js';
 
 /** Slots of the control block. `args` is where the kernel's arguments start. */
 export const CONTROL_SLOTS = {
-  generation: 0, next: 1, pending: 2, kernel: 3, items: 4, chunks: 5, argCount: 6,
-  stop: 7, failed: 8, scratchBase: 9, scratchStride: 10, args: 16,
+  generation: 0, next: 1, active: 2, kernel: 3, items: 4, chunks: 5, argCount: 6,
+  stop: 7, failed: 8, scratchBase: 9, scratchStride: 10, closed: 11, args: 16,
 } as const;
 
 /** Chunks per thread: enough for dynamic claiming to even out uneven items. */
@@ -102,7 +107,7 @@ export class ThreadPool {
     ctl[S.scratchStride] = job.scratchStride;
     Atomics.store(ctl, S.next, 0);
     Atomics.store(ctl, S.failed, 0);
-    Atomics.store(ctl, S.pending, this.workers.length);
+    Atomics.store(ctl, S.closed, 0);
     Atomics.add(ctl, S.generation, 1);
     Atomics.notify(ctl, S.generation);
 
@@ -115,7 +120,9 @@ export class ThreadPool {
         run(...args);
       }
     } finally {
-      // Even when this thread failed, wait: workers must be idle before the next job is written.
+      // Close the job (no worker joins it from now on), then wait for those that did, even
+      // when this thread failed: workers must be idle before the next job is written.
+      Atomics.store(ctl, S.closed, 1);
       this.waitForWorkers();
     }
     if (Atomics.load(ctl, S.failed) !== 0) {
@@ -127,7 +134,7 @@ export class ThreadPool {
 
   private waitForWorkers(): void {
     const ctl = this.ctl;
-    const slot = CONTROL_SLOTS.pending;
+    const slot = CONTROL_SLOTS.active;
     for (let p = Atomics.load(ctl, slot); p !== 0; p = Atomics.load(ctl, slot)) {
       if (this.host.canBlock) Atomics.wait(ctl, slot, p);
     }

@@ -4,8 +4,11 @@
 //
 // A worker instantiates the module on the shared memory once, then sleeps on the control
 // block. For each parallel dispatch the main thread writes the job into the control block and
-// bumps `generation`; every worker wakes, claims chunks of the item range from the shared
-// `next` counter until none are left, and decrements `pending`; the last one notifies.
+// bumps `generation`; every worker wakes and joins the job (increments `active`, then checks
+// that the job is not `closed`: both sequentially consistent, so either the main thread sees
+// it active or it sees the job closed and leaves untouched), claims chunks of the item range
+// from the shared `next` counter until none are left, and decrements `active`; the last one
+// notifies.
 
 /** Messages a worker receives (once) and sends. */
 export interface WorkerInit {
@@ -54,6 +57,14 @@ export function workerMain(port: WorkerPort): void {
       while (Atomics.load(ctl, S.generation!) === seen) Atomics.wait(ctl, S.generation!, seen);
       seen = Atomics.load(ctl, S.generation!);
       if (Atomics.load(ctl, S.stop!) !== 0) return;
+      Atomics.add(ctl, S.active!, 1);
+      if (Atomics.load(ctl, S.closed!) !== 0) {
+        // Woke after the calling thread finished the job alone: nothing to do.
+        if (Atomics.sub(ctl, S.active!, 1) === 1) Atomics.notify(ctl, S.active!);
+        continue;
+      }
+      // Joined the job that is open now (perhaps a later one than the wake-up was for).
+      seen = Atomics.load(ctl, S.generation!);
 
       const kernel = ctl[S.kernel!]!;
       const items = ctl[S.items!]!;
@@ -74,7 +85,7 @@ export function workerMain(port: WorkerPort): void {
         Atomics.store(ctl, S.failed!, 1);
         port.post({ type: 'error', id: init.id, generation: seen, message: String(e) });
       }
-      if (Atomics.sub(ctl, S.pending!, 1) === 1) Atomics.notify(ctl, S.pending!);
+      if (Atomics.sub(ctl, S.active!, 1) === 1) Atomics.notify(ctl, S.active!);
     }
   });
 }
