@@ -2,7 +2,7 @@
 // Node, on the same ONNX files at the same thread counts (issue 7's benchmark).
 //
 //   npm run bench:attention -- [--sizes 128,512,2048,4096] [--threads 1,2] [--runs 7]
-//                              [--warmup 2] [--no-decode] [--cpu-time] [--json]
+//                              [--warmup 2] [--no-decode] [--no-prefill] [--cpu-time] [--json]
 //
 // --cpu-time times each run by the process's CPU time (user + system, all its threads)
 // instead of the wall clock: on a machine shared with other work, waiting for a core then
@@ -48,6 +48,7 @@ interface Options {
   runs: number;
   warmup: number;
   decode: boolean;
+  prefill: boolean;
   json: boolean;
   child: boolean;
   cpuTime: boolean;
@@ -80,6 +81,7 @@ function parseArgs(argv: readonly string[]): Options {
     runs: Number(get('--runs') ?? 7),
     warmup: Number(get('--warmup') ?? 2),
     decode: !argv.includes('--no-decode'),
+    prefill: !argv.includes('--no-prefill'),
     json: argv.includes('--json'),
     child: argv.includes('--child'),
     cpuTime: argv.includes('--cpu-time'),
@@ -247,7 +249,7 @@ async function child(o: Options): Promise<void> {
   ort.env.logLevel = 'error';
   const results: CaseResult[] = [];
   const jobs: [string, () => Promise<CaseResult>][] = [];
-  for (const s of o.sizes) {
+  if (o.prefill) for (const s of o.sizes) {
     for (const causal of [false, true]) jobs.push([`attention S=${s}${causal ? ' causal' : ''}`, () => prefillCase(s, causal, threads, o)]);
   }
   if (o.decode) for (const s of o.sizes) jobs.push([`decode cache ${s}`, () => decodeCase(s, threads, o)]);
@@ -277,7 +279,7 @@ async function parent(o: Options): Promise<void> {
     const args = [
       fileURLToPath(import.meta.url), '--child', '--threads', String(threads), '--sizes', o.sizes.join(','),
       '--runs', String(o.runs), '--warmup', String(o.warmup), ...(o.decode ? [] : ['--no-decode']),
-      ...(o.cpuTime ? ['--cpu-time'] : []),
+      ...(o.prefill ? [] : ['--no-prefill']), ...(o.cpuTime ? ['--cpu-time'] : []),
     ];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`the benchmark for ${threads} threads failed (exit ${r.status})`);

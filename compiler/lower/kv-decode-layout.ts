@@ -51,6 +51,22 @@ export interface KvLayout {
   readonly scale: number;
 }
 
+/** GPU split-K chunk: one key per thread of a 64-thread workgroup. */
+const GPU_CHUNK = 64;
+/** CPU split-K: at least this many work items (kv heads × chunks) for the threads to share. */
+const CPU_MIN_ITEMS = 16;
+
+/**
+ * CPU chunk length: as long as leaves CPU_MIN_ITEMS work items (never under 64 keys). The
+ * partials (max, sum, Dv accumulators per query head and chunk) then stay a small fraction of
+ * the one score row they replace: at a 4096-token cache, 8 heads (8 kv heads), d 64, 2 chunks
+ * of 2048 keys keep 4.1 KiB where 64-key chunks kept 132 KiB (the score row is 128 KiB).
+ */
+function cpuChunk(L: number, Hkv: number): number {
+  const chunks = Math.max(1, Math.ceil(CPU_MIN_ITEMS / Hkv));
+  return Math.max(64, Math.floor(L / chunks)); // floor: CPU chunks are whole, the last takes the rest
+}
+
 /**
  * The program's sizes. CPU chunks are whole `chunk`s, the last taking the ragged rest (no
  * near-empty work item); GPU chunks (`exactChunks`) are exactly `chunk` keys, one per thread.
@@ -63,7 +79,7 @@ export function kvLayout(spec: KvDecodeSpec, exactChunks = false): KvLayout {
   if (!Number.isInteger(Sq) || Sq < 1) throw new Error(`kv decode: the new token count must be ≥ 1, not ${Sq}`);
   const C = policy.sink + policy.window;
   const L = C + Sq;
-  const chunk = spec.chunk ?? 64;
+  const chunk = spec.chunk ?? (exactChunks ? GPU_CHUNK : cpuChunk(L, Hkv));
   return {
     name: spec.name ?? 'KvDecode', Hq, Hkv, G: Hq / Hkv, D, Dv: spec.valueDim ?? D, Sq, sink: policy.sink, W: policy.window, C, L,
     chunk, chunks: exactChunks ? Math.ceil(L / chunk) : Math.max(1, Math.floor(L / chunk)), scale: spec.scale ?? 1 / Math.sqrt(D),
