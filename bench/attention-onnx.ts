@@ -1,7 +1,7 @@
 // The decomposed scaled dot-product attention graph the attention benches give both engines:
 // Transpose(K) → MatMul(Q, Kᵀ) → Mul(1/√d) → (Add causal mask: Trilu, upper, k = 1, of a
-// -inf fill) → Softmax(-1) → MatMul(V), f32, batch 1. The same graph as bench/attention.ts
-// builds for the wasm bench.
+// -inf fill) → Softmax(-1) → MatMul(V), f32, batch 1. bench/attention.ts (wasm) and
+// bench/attention-webgpu.ts both build it here.
 
 import { onnx } from '../compiler/import/onnx/proto.js';
 import { tensor } from '../compiler/interpret/tensor.js';

@@ -31,11 +31,9 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { compile } from '../index.js';
 import { compileKvDecodeWasm } from '../compiler/driver/compile-kv-decode.js';
+import { attentionOnnx as decomposedAttentionOnnx } from './attention-onnx.js';
 import { topoOrder } from '../compiler/ir/graph.js';
-import { onnx } from '../compiler/import/onnx/proto.js';
-import { tensor } from '../compiler/interpret/tensor.js';
 import { hashSeed, randomTensor } from '../compiler/io/random.js';
-import { encodeTensorProto } from '../compiler/io/tensor-proto.js';
 import { loadModel, type InputValue } from '../runtime/wasm/index.js';
 import type { Manifest } from '../runtime/manifest.js';
 
@@ -129,40 +127,9 @@ function intermediateBytes(m: Manifest, threads: number): number {
   return m.stats.arenaBytes + threads * scratch;
 }
 
-/** The decomposed SDPA graph over inputs q [1,H,Sq,d], k and v [1,H,Sk,d]. */
+/** The decomposed SDPA graph over inputs q [1,H,Sq,d], k and v [1,H,Sk,d] (bench/attention-onnx.ts). */
 function attentionOnnx(sq: number, sk: number, causal: boolean): Uint8Array {
-  const T = onnx.AttributeProto.AttributeType;
-  const inits = [
-    onnx.TensorProto.decode(encodeTensorProto(tensor('f32', [], [1 / Math.sqrt(HEAD_DIM)]), 'scale')),
-    ...(causal ? [
-      onnx.TensorProto.decode(encodeTensorProto(tensor('f32', [], [-Infinity]), 'neg_inf')),
-      onnx.TensorProto.decode(encodeTensorProto(tensor('i64', [2], [sq, sk]), 'mask_shape')),
-      onnx.TensorProto.decode(encodeTensorProto(tensor('i64', [], [1]), 'one')),
-    ] : []),
-  ];
-  const node = (opType: string, input: string[], output: string, attribute: object[] = []) => ({ opType, input, output: [output], name: output, attribute });
-  const nodes = [
-    node('Transpose', ['k'], 'kT', [{ name: 'perm', type: T.INTS, ints: [0, 1, 3, 2] }]),
-    node('MatMul', ['q', 'kT'], 'qk'),
-    node('Mul', ['qk', 'scale'], 'scores'),
-    ...(causal ? [
-      // -inf strictly above the diagonal, 0 on and below it (the spelling exporters use).
-      node('Expand', ['neg_inf', 'mask_shape'], 'fill'),
-      node('Trilu', ['fill', 'one'], 'mask', [{ name: 'upper', type: T.INT, i: 1 }]),
-      node('Add', ['scores', 'mask'], 'masked'),
-    ] : []),
-    node('Softmax', [causal ? 'masked' : 'scores'], 'probs', [{ name: 'axis', type: T.INT, i: -1 }]),
-    node('MatMul', ['probs', 'v'], 'y'),
-  ];
-  const info = (name: string, shape: readonly number[]) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: shape.map((d) => ({ dimValue: d })) } } } });
-  return onnx.ModelProto.encode({
-    irVersion: 8, opsetImport: [{ domain: '', version: 17 }], producerName: 'sluice-bench',
-    graph: {
-      name: 'sdpa', node: nodes, initializer: inits,
-      input: [info('q', [1, HEADS, sq, HEAD_DIM]), info('k', [1, HEADS, sk, HEAD_DIM]), info('v', [1, HEADS, sk, HEAD_DIM])],
-      output: [info('y', [1, HEADS, sq, HEAD_DIM])],
-    },
-  }).finish();
+  return decomposedAttentionOnnx({ heads: HEADS, headDim: HEAD_DIM, sq, sk, causal });
 }
 
 function randomF32(shape: readonly number[], name: string, s: number): Float32Array {
