@@ -215,7 +215,12 @@ function emitKeyBlock(ctx: FlashContext, j0: Expr, keys: Expr, checked: boolean)
   kb.loop('key_group', i32(0), scored, 'serial', (g) => {
     const keyIndex = Array.from({ length: nr }, (_, t) => kb.let(`key${t}`, add(j0, add(g, i32(t)))));
     const loadKey = keyIndex.map((j) => (checked ? min(j, sub(ctx.skv, i32(1))) : j));
-    const kRows = loadKey.map((j, t) => kb.let(`k_row${t}`, add(ctx.kBase, mul(j, ctx.kRowStride))));
+    // Unclamped keys are consecutive: with a constant row stride, rows after the first sit at
+    // constant offsets from it, which the WASM printer puts in the loads' offset immediates.
+    const kFirst = kb.let('k_row0', add(ctx.kBase, mul(loadKey[0]!, ctx.kRowStride)));
+    const kRows = loadKey.map((j, t) => (t === 0 ? kFirst
+      : !checked && ctx.kRowStride.kind === 'const' ? add(kFirst, i32(t * Number(ctx.kRowStride.value)))
+        : kb.let(`k_row${t}`, add(ctx.kBase, mul(j, ctx.kRowStride)))));
     const dots = Array.from({ length: nr * nv }, (_, i) => kb.let(`dot${i}`, ZERO_V));
     kb.loop('d', i32(0), i32(ctx.dk), 'serial', (d) => {
       const q = Array.from({ length: nv }, (_, v) => kb.let(`q${v}`, arrayLoad(ctx.qT, 'f32x4', add(mul(d, i32(nv)), i32(v)))));
@@ -236,7 +241,9 @@ function emitKeyBlock(ctx: FlashContext, j0: Expr, keys: Expr, checked: boolean)
         if (checked) s = select(le(splat(j, LANES), ctx.lastKey[v]!), s, NEG_INF_V);
         const score = kb.let('score', s);
         kb.emit({ kind: 'array_store', array: ctx.scores, index: add(mul(add(g, i32(t)), i32(nv)), i32(v)), value: score });
-        kb.set(blockMax[v]!, max(blockMax[v]!, score));
+        // A compare and select, not the NaN-propagating max (8 x64 instructions): a NaN score
+        // is passed over here, but its p = exp(NaN − m') is NaN and makes its row's output NaN.
+        kb.set(blockMax[v]!, select(lt(blockMax[v]!, score), score, blockMax[v]!));
       }
     });
   }, nr);
@@ -252,14 +259,15 @@ function emitKeyBlock(ctx: FlashContext, j0: Expr, keys: Expr, checked: boolean)
     kb.set(ctx.max[v]!, newMax);
     blockSum.push(kb.let(`block_sum${v}`, ZERO_V));
   }
-  kb.loop('j', i32(0), scored, 'serial', (j) => {
-    for (let v = 0; v < nv; v++) {
+  // A loop per row vector: its shift, its sum and the exp's constants stay in registers.
+  for (let v = 0; v < nv; v++) {
+    kb.loop('j', i32(0), scored, 'serial', (j) => {
       const slot = add(mul(j, i32(nv)), i32(v));
       const p = kb.let('p', unary('exp', sub(arrayLoad(ctx.scores, 'f32x4', slot), shift[v]!)));
       kb.emit({ kind: 'array_store', array: ctx.scores, index: slot, value: p });
       kb.set(blockSum[v]!, add(blockSum[v]!, p));
-    }
-  });
+    });
+  }
   for (let v = 0; v < nv; v++) kb.set(ctx.sum[v]!, fma(ctx.sum[v]!, alpha[v]!, blockSum[v]!));
 
   // accT = accT·α + Σ_j splat(v[j]) · p[j], valueDims Dv entries at a time: a loop over the
@@ -271,11 +279,12 @@ function emitKeyBlock(ctx: FlashContext, j0: Expr, keys: Expr, checked: boolean)
       const e = Math.floor(i / nv), v = i % nv;
       return kb.let(`acc${i}`, mul(arrayLoad(ctx.accT, 'f32x4', slot(e, v)), alpha[v]!));
     });
+    const vFirst = kb.let('v_first', add(add(ctx.vBase, mul(j0, ctx.vRowStride)), mul(e0, ctx.vDStride)));
     kb.loop('j', i32(0), keys, 'serial', (j) => {
-      const vRow = kb.let('v_row', add(ctx.vBase, mul(add(j0, j), ctx.vRowStride)));
+      const vRow = kb.let('v_row', add(vFirst, mul(j, ctx.vRowStride)));
       const p = Array.from({ length: nv }, (_, v) => kb.let(`p${v}`, arrayLoad(ctx.scores, 'f32x4', add(mul(j, i32(nv)), i32(v)))));
       for (let e = 0; e < width; e++) {
-        const value = kb.let('v', splat(cast(load(ctx.V, add(vRow, mul(add(e0, i32(e)), ctx.vDStride))), 'f32'), LANES));
+        const value = kb.let('v', splat(cast(load(ctx.V, add(vRow, mul(i32(e), ctx.vDStride))), 'f32'), LANES));
         for (let v = 0; v < nv; v++) kb.set(acc[e * nv + v]!, fma(value, p[v]!, acc[e * nv + v]!));
       }
     });

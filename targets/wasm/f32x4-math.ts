@@ -22,8 +22,16 @@ const LOG2E = Math.LOG2E;
 /** ln 2 in two parts: LN2_HI has 15 significant bits, so k·LN2_HI is exact for |k| ≤ 2^8. */
 const LN2_HI = 0.693145751953125;
 const LN2_LO = Math.LN2 - LN2_HI;
-/** e^r on |r| ≤ ln2/2: Taylor to degree 7 (truncation < 6e-9 relative). */
-const EXP_TAYLOR = [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040];
+/** exp's reduced range: |r| ≤ ln2/2 (a little more: k·ln2 is rounded). */
+const EXP_REDUCED = 0.35;
+/** The degree of e^r's polynomial on the reduced range: 6 is within 2.7e-9 relative (Taylor to 7: 7.6e-9; 5: 1.1e-7, 3 ulp). */
+const EXP_DEGREE = 6;
+/**
+ * 1.5·2^23: y + EXP_SHIFTER rounds y (|y| < 2^22) to an integer k, half to even like
+ * f32x4.nearest, and its bits are 0x4B400000 + k. 0x4B400000 is a multiple of 2^9, so
+ * shifting those bits (or half of them) left by 23 leaves k's (or k/2's) share alone.
+ */
+const EXP_SHIFTER = 1.5 * 2 ** 23;
 /** exp's argument range: e^89 overflows f32, e^-104 rounds to 0. */
 const EXP_MAX = 89;
 const EXP_MIN = -104;
@@ -38,7 +46,7 @@ const ERF_CAP = 4;
 /** G is fitted in u = 1/x − ERFC_CENTER (centred, so the coefficients shrink and f32 Horner stays accurate). */
 const ERFC_CENTER = 0.625;
 
-let tables: { tanhQ: number[]; erfP: number[]; erfcG: number[] } | undefined;
+let tables: { expP: number[]; tanhQ: number[]; erfP: number[]; erfcG: number[] } | undefined;
 
 function polynomialTables(): NonNullable<typeof tables> {
   if (tables) return tables;
@@ -51,6 +59,7 @@ function polynomialTables(): NonNullable<typeof tables> {
   const erfP = (z: number): number => (z === 0 ? 2 / Math.sqrt(Math.PI) : referenceErf(Math.sqrt(z)) / Math.sqrt(z));
   const erfcG = (t: number): number => Math.exp(1 / (t * t)) * referenceErfc(1 / t);
   tables = {
+    expP: chebyshevFit(Math.exp, -EXP_REDUCED, EXP_REDUCED, EXP_DEGREE),
     tanhQ: chebyshevFit(tanhQ, 0, TANH_SMALL ** 2, 6), // 2e-10 relative
     erfP: chebyshevFit(erfP, 0, ERF_SMALL ** 2, 6), // 1.3e-9 relative
     erfcG: chebyshevFit(erfcG, 1 / ERF_CAP, 1 / ERF_SMALL, 9, ERFC_CENTER), // 4e-8 relative
@@ -79,7 +88,6 @@ class F32x4Lanes {
   pmax(a: V, b: V): V { return this.v(this.m.f32x4.pmax(this.get(a), this.get(b))); }
   abs(a: V): V { return this.v(this.m.f32x4.abs(this.get(a))); }
   neg(a: V): V { return this.v(this.m.f32x4.neg(this.get(a))); }
-  nearest(a: V): V { return this.v(this.m.f32x4.nearest(this.get(a))); }
   lt(a: V, b: V): V { return this.v(this.m.f32x4.lt(this.get(a), this.get(b))); }
   le(a: V, b: V): V { return this.v(this.m.f32x4.le(this.get(a), this.get(b))); }
   /** mask ? a : b per lane. */
@@ -93,29 +101,33 @@ class F32x4Lanes {
     for (let i = coefficients.length - 2; i >= 0; i--) acc = this.add(this.mul(acc, x), this.c(coefficients[i]!));
     return acc;
   }
-  /** 2^k as f32 for integer-valued k (in i32x4 lanes) in [−126, 127]. */
+  /** 2^k as f32 for k (in i32x4 lanes) in [−126, 127] modulo 2^9 (only k's low 9 bits matter). */
   pow2i(k: V): V {
     const m = this.m;
     return this.v(m.i32x4.shl(m.i32x4.add(this.get(k), m.i32x4.splat(m.i32.const(127))), m.i32.const(23)));
   }
-  toInt(a: V): V { return this.v(this.m.i32x4.trunc_sat_f32x4_s(this.get(a))); }
   shrS(a: V, bits: number): V { return this.v(this.m.i32x4.shr_s(this.get(a), this.m.i32.const(bits))); }
   isub(a: V, b: V): V { return this.v(this.m.i32x4.sub(this.get(a), this.get(b))); }
 }
 
 /** e^x. */
 function exp(L: F32x4Lanes, x: V): V {
+  const { expP } = polynomialTables();
   // pmin/pmax with x first keep a NaN x (the constants are never NaN) and compile to one
   // instruction each, where min/max's NaN rules take several on x64.
   const clamped = L.pmax(L.pmin(x, L.c(EXP_MAX)), L.c(EXP_MIN));
-  const k = L.nearest(L.mul(clamped, L.c(LOG2E)));
+  // k = nearest(x·log2 e) by the shifter, whose sum t also carries k in its bits: no
+  // f32x4.nearest and no trunc_sat (six x64 instructions for its NaN and range rules).
+  const t = L.add(L.mul(clamped, L.c(LOG2E)), L.c(EXP_SHIFTER));
+  const k = L.sub(t, L.c(EXP_SHIFTER));
   const r = L.sub(L.sub(clamped, L.mul(k, L.c(LN2_HI))), L.mul(k, L.c(LN2_LO)));
-  const p = L.poly(r, EXP_TAYLOR);
+  const p = L.poly(r, expP);
   // k is in [−150, 128]: scale by 2^(k>>1) then 2^(k − k>>1), both normal, so a denormal
-  // result is rounded once (by the second product) and 2^128 overflows as it should.
-  const ki = L.toInt(k);
-  const k1 = L.shrS(ki, 1);
-  const k2 = L.isub(ki, k1);
+  // result is rounded once (by the second product) and 2^128 overflows as it should. The
+  // shifter's share of t's bits drops out of pow2i's shift (see EXP_SHIFTER); a NaN x gives
+  // some power of two or 0 or inf here, and p is NaN.
+  const k1 = L.shrS(t, 1);
+  const k2 = L.isub(t, k1);
   return L.mul(L.mul(p, L.pow2i(k1)), L.pow2i(k2));
 }
 

@@ -20,6 +20,8 @@ export interface AttentionCase {
   /** Give Sq and Skv as symbols bound at run time. */
   symbolic?: boolean;
   dtype?: 'f32' | 'f16';
+  /** Elements (flat indices) set to NaN in q, k and v before the reference runs. */
+  nan?: { q?: number[]; k?: number[]; v?: number[] };
 }
 
 export interface BuiltCase {
@@ -51,6 +53,9 @@ export function buildCase(c: AttentionCase, seed: number): BuiltCase {
   const k = randomTensor(dtype, kShape, seed + 1);
   const v = randomTensor(dtype, vShape, seed + 2);
   const mask = c.mask && randomTensor(c.mask.dtype, c.mask.shape, seed + 3);
+  for (const [t, at] of [[q, c.nan?.q], [k, c.nan?.k], [v, c.nan?.v]] as const) {
+    for (const i of at ?? []) (t.data as Float32Array)[i] = NaN;
+  }
   const scale = 1 / Math.sqrt(c.dk);
   const want = toNumbers(attention(q, k, v, { causal: c.causal ?? false, scale, mask }));
 

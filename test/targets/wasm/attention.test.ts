@@ -10,6 +10,7 @@ import { WASM_TARGET } from '../../../compiler/kernel/program.js';
 import { lowerAttention } from '../../../compiler/lower/attention.js';
 import { buildCase, coverageCases, describeCase, type AttentionCase } from '../../compiler/lower/attention-cases.js';
 import { relativeL2 } from '../../helpers/close.js';
+import { expectSameNumbers } from '../../helpers/same-numbers.js';
 import { seededRandom } from '../../helpers/random.js';
 import { freshSeed, gridItems, loadKernels, randomRanges, runWasm, type Buffers } from './harness.js';
 
@@ -68,5 +69,44 @@ describe('attention on wasm', () => {
     expectMatches({ hq: 2, hkv: 2, sq: 9, skv: 4, dk: 32, causal: true });
     expectMatches({ hq: 8, hkv: 2, sq: 1, skv: 130, dk: 64, causal: true });
     expectMatches({ hq: 4, hkv: 2, sq: 9, skv: 9, dk: 32, causal: true, dtype: 'f16' }, 1e-3);
+  });
+
+  it('propagates NaN as the reference does: a NaN query row, key or value element', () => {
+    // A NaN in q spoils its row's scores, one in k a key's score in every row of that kv
+    // head, one in v a column of every row that attends to it (causal rows before it do not).
+    const cases: AttentionCase[] = [
+      { hq: 4, hkv: 2, sq: 37, skv: 37, dk: 64, causal: true, nan: { q: [5 * 64 + 3] } },
+      { hq: 2, hkv: 1, sq: 70, skv: 70, dk: 32, causal: true, nan: { k: [40 * 32 + 7] } },
+      { hq: 2, hkv: 2, sq: 129, skv: 129, dk: 32, nan: { v: [100 * 32 + 1], k: [129 * 32 + 64] } },
+    ];
+    for (const c of cases) {
+      const seed = freshSeed();
+      const { got, want } = runCase(c, seed);
+      expect(want.some(Number.isNaN), describeCase(c)).toBe(true);
+      expectSameNumbers(got, want, 1e-5, `${describeCase(c)} (seed ${seed})`);
+    }
+  });
+
+  it('a NaN value behind the causal mask: rows that see it are NaN, the others NaN or right', () => {
+    // The decomposed reference multiplies the masked weights (exactly 0) by V, so 0·NaN
+    // spoils every row. The fused kernel never reads keys in the blocks it skips above the
+    // diagonal, and multiplies the masked keys of a diagonal block by their zero weight: a
+    // row before the NaN key is NaN or, when its block skipped the key, the clean answer.
+    const c: AttentionCase = { hq: 2, hkv: 2, sq: 70, skv: 70, dk: 32, causal: true, nan: { v: [40 * 32 + 9] } };
+    const seed = freshSeed();
+    const { got, want } = runCase(c, seed);
+    const clean = buildCase({ ...c, nan: undefined }, seed).want;
+    let skipped = 0;
+    for (let row = 0; row < 70; row++) {
+      const at = row * 32 + 9; // head 0, column 9
+      expect(Number.isNaN(want[at]!), `reference row ${row}`).toBe(true);
+      if (row >= 40 || Number.isNaN(got[at]!)) {
+        expect(Number.isNaN(got[at]!), `row ${row}`).toBe(true);
+      } else {
+        expect(got[at], `row ${row}`).toBeCloseTo(clean[at]!, 5);
+        skipped++;
+      }
+    }
+    expect(skipped, 'rows whose blocks skipped the NaN key').toBeGreaterThan(0);
   });
 });
