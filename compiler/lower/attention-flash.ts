@@ -23,15 +23,16 @@
 // whole tiles up to its last visible key, and keys past Skv are loaded clamped, score -inf
 // and never enter the value sweep.
 
-import { ceilDivDim, constDim, constValue, divDim, mulDim, type Dim } from '../ir/dim.js';
+import { constValue, divDim, mulDim, type Dim } from '../ir/dim.js';
 import {
-  KernelBuilder, add, arrayLoad, cast, div, eq, f32, fma, i32, lane, le, load, lt, max, min, mul, rem, select, splat, sub,
+  KernelBuilder, add, arrayLoad, cast, div, eq, f32, fma, i32, lane, le, load, lt, max, min, mul, select, splat, sub,
   unary, vectorOfLanes,
 } from '../kernel/builder.js';
 import type { BufferParam, Expr } from '../kernel/ir.js';
 import type { AttentionFlashBlock } from '../schedule/tiles.js';
 import type { AttentionSpec, LoweredKernel, StridedOperand } from './specs.js';
-import { flatIndex, storeConverted, strideDimFromEnd, stridedBase, unflatten } from './strided-index.js';
+import { storeConverted, strideDimFromEnd, stridedBase } from './strided-index.js';
+import { emitAttentionItems, type AttentionRow } from './attention-rows.js';
 import { dimExpr, uniformRecord, type UniformDims } from './uniforms.js';
 
 const LANES = 4;
@@ -39,14 +40,7 @@ const NEG_INF = f32(-Infinity);
 const NEG_INF_V = splat(NEG_INF, LANES);
 const ZERO_V = splat(f32(0), LANES);
 
-interface Row {
-  readonly row: Expr;
-  readonly alwaysValid: boolean;
-  readonly query: Expr;
-  readonly qBase: Expr;
-  readonly maskBase: Expr | undefined;
-  readonly outBase: Expr;
-}
+type Row = AttentionRow;
 
 interface FlashContext {
   readonly kb: KernelBuilder;
@@ -100,37 +94,8 @@ export function lowerAttentionFlash(spec: AttentionSpec, block: AttentionFlashBl
   const nv = block.rowVectors;
   const blockRows = LANES * nv;
 
-  const group = divDim(spec.hq, spec.hkv);
-  const rowsPerHead = mulDim(group, spec.sq);
-  const blocks = ceilDivDim(rowsPerHead, blockRows);
-  const gridDim = [...spec.batch, spec.hkv, blocks].reduce<Dim>((acc, d) => mulDim(acc, d), constDim(1));
-
-  kb.loop('item', i32(0), dim(gridDim), 'grid.x', (item) => {
-    const batchExtents = spec.batch.map(dim);
-    const coords = unflatten(kb, item, [...batchExtents, dim(spec.hkv), dim(blocks)],
-      [...spec.batch.map((_, d) => `batch${d}`), 'kv_head', 'block']);
-    const batch = coords.slice(0, spec.batch.length);
-    const kvHead = coords[spec.batch.length]!;
-    const firstRow = kb.let('first_row', mul(coords[spec.batch.length + 1]!, i32(blockRows)));
-    const G = dim(group), Sq = dim(spec.sq), Hq = dim(spec.hq), Skv = dim(spec.skv);
-    const rowsTotal = dim(rowsPerHead);
-    const batchFlat = flatIndex(batch, batchExtents);
-    const qBatch = kb.let('q_batch', stridedBase(kb, spec.q, batch, uniforms));
-    const maskBatch = spec.mask && kb.let('mask_batch', stridedBase(kb, spec.mask, batch, uniforms));
-
-    const rows: Row[] = [];
-    for (let r = 0; r < blockRows; r++) {
-      const row = r === 0 ? firstRow : kb.let(`row${r}`, add(firstRow, i32(r)));
-      const clamped = r === 0 ? row : kb.let(`row${r}_clamped`, min(row, sub(rowsTotal, i32(1))));
-      const query = kb.let(`query${r}`, div(clamped, G));
-      const head = kb.let(`head${r}`, add(mul(kvHead, G), rem(clamped, G)));
-      const qBase = kb.let(`q_row${r}`, add(qBatch, add(
-        mul(head, dim(strideDimFromEnd(spec.q, 3))), mul(query, dim(strideDimFromEnd(spec.q, 2))))));
-      const maskBase = spec.mask && maskBatch && kb.let(`mask_row${r}`, add(maskBatch, add(
-        mul(head, dim(strideDimFromEnd(spec.mask, 3))), mul(query, dim(strideDimFromEnd(spec.mask, 2))))));
-      const outBase = kb.let(`out_row${r}`, mul(add(mul(add(mul(batchFlat, Hq), head), Sq), query), dim(spec.dv)));
-      rows.push({ row, alwaysValid: r === 0, query, qBase, maskBase, outBase });
-    }
+  const gridDim = emitAttentionItems(kb, spec, uniforms, blockRows, ({ batch, kvHead, rows, rowsTotal, sq: Sq }) => {
+    const Skv = dim(spec.skv);
 
     // q·scale, transposed so that a head-dim entry of 4 rows is one vector.
     const qT = kb.array('q_t', 'f32x4', dk * nv, 'private');

@@ -17,27 +17,21 @@
 // and compares per row only in the band between the block's first and last diagonals.
 // Rows past the end are computed on clamped indices and never stored.
 
-import { ceilDivDim, constDim, constValue, divDim, isConst, mulDim, type Dim } from '../ir/dim.js';
+import { constValue, divDim, isConst, mulDim, type Dim } from '../ir/dim.js';
 import {
-  KernelBuilder, add, arrayLoad, cast, div, eq, f32, fma, gt, i32, le, load, lt, max, min, mul, reduceLanes, rem, select,
+  KernelBuilder, add, arrayLoad, cast, div, eq, f32, fma, gt, i32, le, load, lt, max, min, mul, reduceLanes, select,
   splat, sub, unary,
 } from '../kernel/builder.js';
 import type { BufferParam, Expr, KType } from '../kernel/ir.js';
 import type { TargetDescription } from '../kernel/program.js';
 import { chooseAttentionBlock } from '../schedule/tiles.js';
 import type { AttentionSpec, LoweredKernel, StridedOperand } from './specs.js';
-import { flatIndex, storeConverted, strideDimFromEnd, stridedBase, unflatten } from './strided-index.js';
+import { storeConverted, strideDimFromEnd, stridedBase } from './strided-index.js';
+import { emitAttentionItems, type AttentionRow } from './attention-rows.js';
 import { dimExpr, uniformRecord, type UniformDims } from './uniforms.js';
 
 /** One row of a block: its query, head, and the bases of its q, mask and output rows. */
-interface BlockRow {
-  readonly row: Expr;
-  /** Whether the row exists (the block's first always does). */
-  readonly alwaysValid: boolean;
-  readonly query: Expr;
-  readonly qBase: Expr;
-  readonly maskBase: Expr | undefined;
-  readonly outBase: Expr;
+interface BlockRow extends AttentionRow {
   readonly max: Expr;
   readonly sum: Expr;
 }
@@ -100,41 +94,13 @@ export function lowerAttentionPerKey(spec: AttentionSpec, target: TargetDescript
   const kLanes = lanes > 1 && dkConst !== undefined && dkConst % lanes === 0 && contiguous(spec.q) && contiguous(spec.k) ? lanes : 1;
   const vLanes = lanes > 1 && dvConst % lanes === 0 && contiguous(spec.v) ? lanes : 1;
 
-  const group = divDim(spec.hq, spec.hkv);
-  const rowsPerHead = mulDim(group, spec.sq);
+  const rowsPerHead = mulDim(divDim(spec.hq, spec.hkv), spec.sq);
   const blockRows = chooseAttentionBlock(target, constValue(rowsPerHead), dkConst, dvConst).rows;
-  const blocks = ceilDivDim(rowsPerHead, blockRows);
-  const gridDim = [...spec.batch, spec.hkv, blocks].reduce<Dim>((acc, d) => mulDim(acc, d), constDim(1));
 
-  kb.loop('item', i32(0), dim(gridDim), 'grid.x', (item) => {
-    const batchExtents = spec.batch.map(dim);
-    const coords = unflatten(kb, item, [...batchExtents, dim(spec.hkv), dim(blocks)],
-      [...spec.batch.map((_, d) => `batch${d}`), 'kv_head', 'block']);
-    const batch = coords.slice(0, spec.batch.length);
-    const kvHead = coords[spec.batch.length]!;
-    const firstRow = kb.let('first_row', mul(coords[spec.batch.length + 1]!, i32(blockRows)));
-    const G = dim(group), Sq = dim(spec.sq), Hq = dim(spec.hq);
-    const rowsTotal = dim(rowsPerHead);
-    const batchFlat = flatIndex(batch, batchExtents);
-    const qBatch = kb.let('q_batch', stridedBase(kb, spec.q, batch, uniforms));
-    const maskBatch = spec.mask && kb.let('mask_batch', stridedBase(kb, spec.mask, batch, uniforms));
-
-    const rows: BlockRow[] = [];
-    for (let r = 0; r < blockRows; r++) {
-      const row = r === 0 ? firstRow : kb.let(`row${r}`, add(firstRow, i32(r)));
-      const clamped = r === 0 ? row : kb.let(`row${r}_clamped`, min(row, sub(rowsTotal, i32(1))));
-      const query = kb.let(`query${r}`, div(clamped, G));
-      const head = kb.let(`head${r}`, add(mul(kvHead, G), rem(clamped, G)));
-      const qBase = kb.let(`q_row${r}`, add(qBatch, add(
-        mul(head, dim(strideDimFromEnd(spec.q, 3))), mul(query, dim(strideDimFromEnd(spec.q, 2))))));
-      const maskBase = spec.mask && maskBatch && kb.let(`mask_row${r}`, add(maskBatch, add(
-        mul(head, dim(strideDimFromEnd(spec.mask, 3))), mul(query, dim(strideDimFromEnd(spec.mask, 2))))));
-      const outBase = kb.let(`out_row${r}`, mul(add(mul(add(mul(batchFlat, Hq), head), Sq), query), dim(spec.dv)));
-      rows.push({
-        row, alwaysValid: r === 0, query, qBase, maskBase, outBase,
-        max: kb.let(`max${r}`, NEG_INF), sum: kb.let(`sum${r}`, f32(0)),
-      });
-    }
+  const gridDim = emitAttentionItems(kb, spec, uniforms, blockRows, ({ batch, kvHead, rows: baseRows, rowsTotal, sq: Sq }) => {
+    const rows: BlockRow[] = baseRows.map((row, r) => ({
+      ...row, max: kb.let(`max${r}`, NEG_INF), sum: kb.let(`sum${r}`, f32(0)),
+    }));
 
     const dvVectors = dvConst / vLanes;
     const acc = kb.array('acc', vec(vLanes), blockRows * dvVectors, 'private');
