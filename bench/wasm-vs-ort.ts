@@ -12,8 +12,10 @@
 // onnxruntime-web reads its thread count once per process, so each thread count runs in a
 // child process of its own (this script with --child). Each case: both engines get the same
 // seeded random inputs; after warm-up runs, every timed run is one `await run(inputs)` —
-// inputs copied in, outputs read back — the engines taking turns run by run, and the median
-// is reported, with the median CPU time of the process per run beside it (at 1 thread the
+// inputs copied in, outputs read back — one engine's warm-up and runs, then the other's (with
+// `--alternate`, run by run in turn: steadier under bursts of outside load, but with threads
+// an engine's workers still spinning from its last run take the cores from the other's; at
+// 2 threads that cost sluice 2× on a quiet machine), and the median is reported, with the median CPU time of the process per run beside it (at 1 thread the
 // steadier figure on a machine shared with other jobs). The two engines' outputs
 // are compared (relative L2) so a fast wrong answer cannot pass unnoticed. Float inputs are
 // uniform in [-1, 1); integer inputs (the fixtures' attention masks) are all ones.
@@ -41,6 +43,8 @@ interface Options {
   json: boolean;
   /** Compile and run sluice's relaxed-SIMD module (children under --experimental-wasm-relaxed-simd). */
   relaxed: boolean;
+  /** Time the engines run by run in turn (A B A B …) instead of one engine's runs, then the other's. */
+  alternate: boolean;
 }
 
 interface EngineResult {
@@ -77,6 +81,7 @@ function parseArgs(argv: readonly string[]): Options & { child: boolean; files?:
     ...(get('--cases') ? { cases: get('--cases')!.split(',') } : {}),
     json: argv.includes('--json'),
     relaxed: argv.includes('--relaxed-simd'),
+    alternate: argv.includes('--alternate'),
     child: argv.includes('--child'),
     ...(get('--files') ? { files: get('--files')! } : {}),
   };
@@ -92,18 +97,27 @@ function median(xs: readonly number[]): number {
  * Times engines run by run in turn (A B A B …, after each one's warm-up), so a burst of load
  * from other jobs on a shared machine lands on both rather than on one engine's series.
  */
-async function timeAlternating(engines: readonly (() => Promise<unknown>)[], runs: number, warmup: number): Promise<EngineResult[]> {
-  for (const run of engines) for (let i = 0; i < warmup; i++) await run();
+async function timeAlternating(engines: readonly (() => Promise<unknown>)[], runs: number, warmup: number, inTurn: boolean): Promise<EngineResult[]> {
   const wall = engines.map(() => [] as number[]);
   const cpu = engines.map(() => [] as number[]);
-  for (let i = 0; i < runs; i++) {
-    for (const [e, run] of engines.entries()) {
-      const cpuStart = process.cpuUsage();
-      const start = performance.now();
-      await run();
-      wall[e]!.push(performance.now() - start);
-      const used = process.cpuUsage(cpuStart);
-      cpu[e]!.push((used.user + used.system) / 1000);
+  const timeOne = async (e: number): Promise<void> => {
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    await engines[e]!();
+    wall[e]!.push(performance.now() - start);
+    const used = process.cpuUsage(cpuStart);
+    cpu[e]!.push((used.user + used.system) / 1000);
+  };
+  if (inTurn) {
+    for (const run of engines) for (let i = 0; i < warmup; i++) await run();
+    for (let i = 0; i < runs; i++) for (let e = 0; e < engines.length; e++) await timeOne(e);
+  } else {
+    // One engine's warm-up and runs, then the next's: with threads, an engine's workers still
+    // spinning from its last run would take the cores the other engine's run needs.
+    for (let e = 0; e < engines.length; e++) {
+      for (let i = 0; i < warmup; i++) await engines[e]!();
+      await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < runs; i++) await timeOne(e);
     }
   }
   return wall.map((samples, e) => ({
@@ -153,7 +167,7 @@ async function runCase(c: BenchCase, path: string, threads: number, o: Options):
     const theirs = await session.run(feeds);
     const errors = Object.keys(ours).map((name) => relL2(ours[name]!.data as Float32Array, theirs[name]!.data as Float32Array));
     // (NaN, printed as such, when either engine produced NaN where the other did not.)
-    const [sluice, onnx] = await timeAlternating([() => model.run(inputs, { dims }), () => session.run(feeds)], o.runs, o.warmup) as [EngineResult, EngineResult];
+    const [sluice, onnx] = await timeAlternating([() => model.run(inputs, { dims }), () => session.run(feeds)], o.runs, o.warmup, o.alternate) as [EngineResult, EngineResult];
     return { ...base, sluice, relaxedSimd: model.relaxedSimd, ort: onnx, relL2: Math.max(...errors) };
   } finally {
     model.dispose();
@@ -202,7 +216,7 @@ async function parent(o: Options): Promise<void> {
   const results: CaseResult[] = [];
   for (const threads of o.threads) {
     const args = [...(o.relaxed ? ['--experimental-wasm-relaxed-simd'] : []), fileURLToPath(import.meta.url), '--child', '--threads', String(threads),
-      '--runs', String(o.runs), '--warmup', String(o.warmup), '--files', list, ...(o.relaxed ? ['--relaxed-simd'] : [])];
+      '--runs', String(o.runs), '--warmup', String(o.warmup), '--files', list, ...(o.relaxed ? ['--relaxed-simd'] : []), ...(o.alternate ? ['--alternate'] : [])];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`the benchmark for ${threads} threads failed (exit ${r.status})`);
     results.push(...(JSON.parse(r.stdout) as CaseResult[]));
