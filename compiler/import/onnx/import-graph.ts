@@ -27,7 +27,7 @@ import { converterKey, OP_VERSIONS_AFTER_25, versionAfter25, type ConverterEntry
 import { CONVERTERS } from './converters/index.js';
 import { dtypeFromOnnx, tensorFromInitializer, type InitializerOptions } from './initializers.js';
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from './proto.js';
-import { describeType, int64 } from './proto.js';
+import { describeType, int64, ONNX_TYPE_NAMES } from './proto.js';
 
 /**
  * Opset versions of the default domain that sluice knows. Ops that changed after opset 25 are
@@ -498,7 +498,8 @@ class GraphImporter implements ImportServices {
     }
     const dtype = dtypeFromOnnx(tt.elemType ?? 0);
     if (!dtype) {
-      this.diagnostics.push(diag('onnxUnsupportedDtype', undefined, `${tt.elemType ?? 0} of ${role} '${name}'`));
+      const type = tt.elemType ?? 0;
+      this.diagnostics.push(diag('onnxUnsupportedDtype', undefined, `${ONNX_TYPE_NAMES[type] ?? type} (${type}) of ${role} '${name}'`));
       return undefined;
     }
     if (!tt.shape) {

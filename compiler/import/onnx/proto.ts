@@ -2,6 +2,9 @@
 // 1.10.2's onnx.proto: it has every field we read; enum names above 16 come back as numbers).
 
 import onnxProto from 'onnx-proto';
+import { ONNX_TYPE_NAMES } from '../../io/tensor-proto.js';
+
+export { ONNX_TYPE_NAMES };
 
 export const { onnx } = onnxProto;
 
@@ -25,13 +28,6 @@ export function int64(v: Int64): number {
 }
 
 export const ATTRIBUTE_TYPE = onnx.AttributeProto.AttributeType;
-
-/** ONNX's names for TensorProto.DataType numbers, for messages. */
-export const ONNX_TYPE_NAMES = [
-  'undefined', 'float', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'int64', 'string', 'bool', 'float16',
-  'double', 'uint32', 'uint64', 'complex64', 'complex128', 'bfloat16', 'float8e4m3fn', 'float8e4m3fnuz',
-  'float8e5m2', 'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1', 'float8e8m0', 'uint2', 'int2',
-];
 
 /** A value's type in ONNX's own notation: `tensor(float)`, `optional(sequence(tensor(int64)))`. */
 export function describeType(t: TypeProto | null | undefined): string {

@@ -32,6 +32,13 @@ describe('ONNX import refuses bad models with diagnostics', () => {
     expect(r.graph!.inputs[0]!.shape.map((d) => d.key)).toEqual(['N', '3']);
   });
 
+  it('an input of a type sluice has no dtype for, named by its ONNX name', () => {
+    const strings: ModelSpec = { ...identity, inputs: [{ name: 'x', elemType: 8, shape: ['N', 3] }] };
+    const r = importOnnx(encodeModel(strings), 'm.onnx');
+    expect(codes(r.diagnostics)).toContain(3011);
+    expect(text(r.diagnostics)).toContain("data type string (8) of input 'x' is not supported");
+  });
+
   it('a truncated file and random bytes', () => {
     const bytes = encodeModel(identity);
     for (const cut of [1, 7, bytes.length >> 1, bytes.length - 3]) {
