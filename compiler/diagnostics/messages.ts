@@ -1,6 +1,6 @@
 // The catalog of diagnostic messages with stable codes (STYLE 19).
-//   1xxx DSL syntax and names · 2xxx shapes and types · 3xxx ONNX import
-//   4xxx target limits · 5xxx running a model (inputs, files, dims)
+//   1000s DSL syntax and names · 2000s shapes and types · 3000s ONNX import
+//   4000s target limits · 5000s running a model (inputs, files, dims)
 // Codes never change meaning once released; add new ones at the end of their range.
 
 import type { Severity } from './diagnostic.js';
@@ -19,7 +19,7 @@ function warning(code: number, text: string): MessageEntry {
 }
 
 export const MESSAGES = {
-  // ---- 1xxx: DSL syntax and names ----
+  // ---- 1000–1999: DSL syntax and names ----
   unexpectedCharacter: error(1001, "unexpected character '{0}'"),
   syntaxError: error(1002, '{0}'),
   unterminatedComment: error(1003, 'unterminated block comment'),
@@ -56,7 +56,7 @@ export const MESSAGES = {
   nestedTooDeeply: error(1131, 'brackets are nested more than {0} deep'),
   tooComplex: error(1132, 'this is nested too deeply to compile; split it with let'),
 
-  // ---- 2xxx: shapes and types ----
+  // ---- 2000–2999: shapes and types ----
   shapeMismatch: error(2001, '{0}'),
   dtypeMismatch: error(2002, '{0}'),
   cannotBroadcast: error(2003, 'cannot broadcast shapes {0} and {1}'),
@@ -72,7 +72,7 @@ export const MESSAGES = {
   sequenceLengthOutOfRange: error(2013, 'sequence length {0} of batch entry {1} is out of range for a sequence of {2} steps'),
   dimsBreakShape: error(2014, 'the model cannot take {1}: {0}'),
 
-  // ---- 3xxx: ONNX import ----
+  // ---- 3000–3999: ONNX import ----
   onnxParse: error(3001, 'cannot parse ONNX model: {0}'),
   onnxUnsupportedOp: error(3002, "unsupported ONNX op '{0}'"),
   onnxBadAttribute: error(3004, '{0}'),
@@ -93,11 +93,11 @@ export const MESSAGES = {
   onnxInputsFrozen: warning(3019, '{0} frozen to the values given: the compiled model is specialised to them'),
   onnxNotATensor: error(3020, "{0} '{1}' is {2}, not a tensor; optional, sequence and map values are not supported"),
 
-  // ---- 4xxx: lowering to kernels ----
+  // ---- 4000–4999: lowering to kernels ----
   noKernelLowering: error(4001, "op '{0}' has no kernel lowering for target {1} yet{2}"),
   memoryTooLarge: error(4101, "the model needs {0} bytes of memory at {1}, over the {2} bytes a {3} module can address; the largest tensor is '{4}' ({5} bytes)"),
 
-  // ---- 5xxx: running a model ----
+  // ---- 5000–5999: running a model ----
   missingDim: error(5001, "dimension '{0}' is not bound: pass --dim {0}=VALUE or give an input that fixes it"),
   conflictingDim: error(5002, "dimension '{0}' is {1} from {2} but {3} from {4}"),
   inputDType: error(5003, "input '{0}' must be {1}, got {2}"),

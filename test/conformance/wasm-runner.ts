@@ -2,7 +2,7 @@
 // lowered and printed into one WebAssembly module (compileWasm: lowerProgram → memory plan →
 // printWasmModule → manifest), loaded into the wasm runtime on one thread and run on the
 // test's inputs. Outputs are compared exactly as on the interpreter (runner.ts). A lowering
-// refusal (SL4xxx) is "unsupported" with its message; a wrong number is "failed".
+// refusal (an SL4000–SL4999 code) is "unsupported" with its message; a wrong number is "failed".
 
 import { compileWasm } from '../../compiler/driver/compile-model.js';
 import type { Tensor } from '../../compiler/interpret/tensor.js';

@@ -9,16 +9,13 @@
 // `tid` taking elements tid, tid + threads, ... (neighbouring threads store neighbouring
 // columns of C). The grid is batch × row tiles × column tiles, as in matmul.ts.
 
-import { ceilDivDim, mulDim, type Dim } from '../../ir/dim.js';
 import { KernelBuilder, add, and, arrayLoad, div, f32, i32, lt, mul, rem } from '../../kernel/builder.js';
-import type { Expr, MmaInputType } from '../../kernel/ir.js';
+import type { MmaInputType } from '../../kernel/ir.js';
 import type { TargetDescription } from '../../kernel/program.js';
 import type { LoweredKernel, MatmulSpec } from '../specs.js';
-import { flatIndex, storeConverted, strideDimFromEnd, stridedBase, unflatten } from '../strided-index.js';
-import { dimExpr, uniformRecord, type UniformDims } from '../uniforms.js';
-import { workgroupGrid } from './grid.js';
-import { product } from '../group-context.js';
-import { stageTile, vectorLanes } from './matmul.js';
+import { storeConverted } from '../strided-index.js';
+import type { UniformDims } from '../uniforms.js';
+import { emitMatmulTileGrid, finishMatmulKernel, stageOperandTiles, vectorLanes } from './matmul.js';
 
 /** The mma shape; also the row block each warp owns and the K step. */
 const T = 16;
@@ -48,24 +45,11 @@ export function lowerMatmulMma(spec: MatmulSpec): LoweredKernel {
   const A = kb.buffer(spec.a.value, spec.a.dtype, 'read');
   const B = kb.buffer(spec.b.value, spec.b.dtype, 'read');
   const C = kb.buffer(spec.out.value, spec.out.dtype, 'write');
-  const dim = (d: Dim): Expr => dimExpr(d, kb, uniforms);
-  const rowTiles = ceilDivDim(spec.m, BM);
-  const colTiles = ceilDivDim(spec.n, BN);
   const aLanes = vectorLanes(spec.a, spec.k, BK);
   const bLanes = vectorLanes(spec.b, spec.n, BN);
-  const count = [...spec.batch, rowTiles, colTiles].reduce<Dim>((acc, d) => mulDim(acc, d), product([]));
 
-  const grid = workgroupGrid(kb, uniforms, count, (wg) => {
-    const batchExtents = spec.batch.map(dim);
-    const coords = unflatten(kb, wg, [...batchExtents, dim(rowTiles), dim(colTiles)],
-      [...spec.batch.map((_, d) => `batch${d}`), 'row_tile', 'col_tile']);
-    const batch = coords.slice(0, spec.batch.length);
-    const M = dim(spec.m), N = dim(spec.n), K = dim(spec.k);
-    const aBase = kb.let('a_base', stridedBase(kb, spec.a, batch, uniforms));
-    const bBase = kb.let('b_base', stridedBase(kb, spec.b, batch, uniforms));
-    const cBase = kb.let('c_base', mul(flatIndex(batch, batchExtents), dim(mulDim(spec.m, spec.n))));
-    const m0 = kb.let('m0', mul(coords[spec.batch.length]!, i32(BM)));
-    const n0 = kb.let('n0', mul(coords[spec.batch.length + 1]!, i32(BN)));
+  const grid = emitMatmulTileGrid(kb, spec, uniforms, BM, BN, (t) => {
+    const { batch, M, N, m0, n0, cBase } = t;
     const aTile = kb.array('a_tile', 'f32', BM * BK, 'workgroup', aType);
     const bTile = kb.array('b_tile', 'f32', BK * BN, 'workgroup', aType);
     const accTile = kb.array('acc_tile', 'f32', BM * BN, 'workgroup');
@@ -74,15 +58,8 @@ export function lowerMatmulMma(spec: MatmulSpec): LoweredKernel {
       const warp = kb.let('warp', div(tid, i32(32)));
       // Workgroup memory is not zeroed on a GPU; the first barrier below publishes these.
       for (let e = 0; e < (BM * BN) / THREADS; e++) kb.emit({ kind: 'array_store', array: accTile, index: add(i32(e * THREADS), tid), value: f32(0) });
-      kb.loop('k0', i32(0), K, 'serial', (k0) => {
-        stageTile(kb, A, aTile, BM, BK, THREADS, tid, aLanes, (r, c) => ({
-          inside: and(lt(add(m0, r), M), lt(add(k0, c), K)),
-          index: add(aBase, add(mul(add(m0, r), dim(strideDimFromEnd(spec.a, 2))), mul(add(k0, c), dim(strideDimFromEnd(spec.a, 1))))),
-        }));
-        stageTile(kb, B, bTile, BK, BN, THREADS, tid, bLanes, (r, c) => ({
-          inside: and(lt(add(k0, r), K), lt(add(n0, c), N)),
-          index: add(bBase, add(mul(add(k0, r), dim(strideDimFromEnd(spec.b, 2))), mul(add(n0, c), dim(strideDimFromEnd(spec.b, 1))))),
-        }));
+      kb.loop('k0', i32(0), t.K, 'serial', (k0) => {
+        stageOperandTiles(kb, spec, uniforms, t, k0, { A, B, aTile, bTile, bm: BM, bn: BN, bk: BK, threads: THREADS, tid, aLanes, bLanes });
         kb.emit({ kind: 'barrier' });
         for (let j = 0; j < BN / T; j++) {
           kb.emit({
@@ -107,8 +84,5 @@ export function lowerMatmulMma(spec: MatmulSpec): LoweredKernel {
     });
   });
 
-  const kernel = kb.finish();
-  const buffers: Record<string, string> = { [A.name]: spec.a.value, [B.name]: spec.b.value, [C.name]: spec.out.value };
-  for (const extra of spec.extraInputs) if (kernel.buffers.some((b) => b.name === extra.value)) buffers[extra.value] = extra.value;
-  return { kernel, buffers, uniforms: uniformRecord(uniforms), grid };
+  return finishMatmulKernel(kb, spec, uniforms, grid, { A, B, C });
 }

@@ -41,24 +41,11 @@ export function lowerMatmulTiled(spec: MatmulSpec, tile: GpuMatmulTile): Lowered
   const A = kb.buffer(spec.a.value, spec.a.dtype, 'read');
   const B = kb.buffer(spec.b.value, spec.b.dtype, 'read');
   const C = kb.buffer(spec.out.value, spec.out.dtype, 'write');
-  const dim = (d: Dim): Expr => dimExpr(d, kb, uniforms);
-  const rowTiles = ceilDivDim(spec.m, bm);
-  const colTiles = ceilDivDim(spec.n, bn);
   const aLanes = vectorLanes(spec.a, spec.k, bk);
   const bLanes = vectorLanes(spec.b, spec.n, bn);
-  const count = [...spec.batch, rowTiles, colTiles].reduce<Dim>((acc, d) => mulDim(acc, d), product([]));
 
-  const grid = workgroupGrid(kb, uniforms, count, (wg) => {
-    const batchExtents = spec.batch.map(dim);
-    const coords = unflatten(kb, wg, [...batchExtents, dim(rowTiles), dim(colTiles)],
-      [...spec.batch.map((_, d) => `batch${d}`), 'row_tile', 'col_tile']);
-    const batch = coords.slice(0, spec.batch.length);
-    const M = dim(spec.m), N = dim(spec.n), K = dim(spec.k);
-    const aBase = kb.let('a_base', stridedBase(kb, spec.a, batch, uniforms));
-    const bBase = kb.let('b_base', stridedBase(kb, spec.b, batch, uniforms));
-    const cBase = kb.let('c_base', mul(flatIndex(batch, batchExtents), dim(mulDim(spec.m, spec.n))));
-    const m0 = kb.let('m0', mul(coords[spec.batch.length]!, i32(bm)));
-    const n0 = kb.let('n0', mul(coords[spec.batch.length + 1]!, i32(bn)));
+  const grid = emitMatmulTileGrid(kb, spec, uniforms, bm, bn, (t) => {
+    const { batch, M, N, m0, n0, cBase } = t;
     const aTile = kb.array('a_tile', 'f32', bm * bk, 'workgroup');
     const bTile = kb.array('b_tile', 'f32', bk * bn, 'workgroup');
 
@@ -67,16 +54,8 @@ export function lowerMatmulTiled(spec: MatmulSpec, tile: GpuMatmulTile): Lowered
         const tid = kb.let('tid', add(mul(ty, i32(TX)), tx));
         const acc: Expr[] = [];
         for (let i = 0; i < tm * tn; i++) acc.push(kb.let('acc', f32(0)));
-        kb.loop('k0', i32(0), K, 'serial', (k0) => {
-          // Stage A[m0 .. m0+bm, k0 .. k0+bk] and B[k0 .. k0+bk, n0 .. n0+bn], zero past the edges.
-          stageTile(kb, A, aTile, bm, bk, threads, tid, aLanes, (r, c) => ({
-            inside: and(lt(add(m0, r), M), lt(add(k0, c), K)),
-            index: add(aBase, add(mul(add(m0, r), dim(strideDimFromEnd(spec.a, 2))), mul(add(k0, c), dim(strideDimFromEnd(spec.a, 1))))),
-          }));
-          stageTile(kb, B, bTile, bk, bn, threads, tid, bLanes, (r, c) => ({
-            inside: and(lt(add(k0, r), K), lt(add(n0, c), N)),
-            index: add(bBase, add(mul(add(k0, r), dim(strideDimFromEnd(spec.b, 2))), mul(add(n0, c), dim(strideDimFromEnd(spec.b, 1))))),
-          }));
+        kb.loop('k0', i32(0), t.K, 'serial', (k0) => {
+          stageOperandTiles(kb, spec, uniforms, t, k0, { A, B, aTile, bTile, bm, bn, bk, threads, tid, aLanes, bLanes });
           kb.emit({ kind: 'barrier' });
           kb.loop('kk', i32(0), i32(bk), 'unrolled', (kk) => {
             const a = Array.from({ length: tm }, (_, i) =>
@@ -101,6 +80,85 @@ export function lowerMatmulTiled(spec: MatmulSpec, tile: GpuMatmulTile): Lowered
     });
   });
 
+  return finishMatmulKernel(kb, spec, uniforms, grid, { A, B, C });
+}
+
+/** What the body of one C tile's workgroup sees (emitMatmulTileGrid). */
+export interface MatmulTileContext {
+  readonly batch: readonly Expr[];
+  readonly M: Expr;
+  readonly N: Expr;
+  readonly K: Expr;
+  /** Element offsets of this batch entry in A, B and C. */
+  readonly aBase: Expr;
+  readonly bBase: Expr;
+  readonly cBase: Expr;
+  /** The tile's first row and column of C. */
+  readonly m0: Expr;
+  readonly n0: Expr;
+}
+
+/**
+ * The grid both GPU matmul schedules share: a workgroup per (batch, row tile of bm, column
+ * tile of bn), column tiles fastest; `body` emits the workgroup's code. Gives the grid extent.
+ */
+export function emitMatmulTileGrid(
+  kb: KernelBuilder, spec: MatmulSpec, uniforms: UniformDims, bm: number, bn: number, body: (t: MatmulTileContext) => void,
+): Dim[] {
+  const dim = (d: Dim): Expr => dimExpr(d, kb, uniforms);
+  const rowTiles = ceilDivDim(spec.m, bm);
+  const colTiles = ceilDivDim(spec.n, bn);
+  const count = [...spec.batch, rowTiles, colTiles].reduce<Dim>((acc, d) => mulDim(acc, d), product([]));
+  return workgroupGrid(kb, uniforms, count, (wg) => {
+    const batchExtents = spec.batch.map(dim);
+    const coords = unflatten(kb, wg, [...batchExtents, dim(rowTiles), dim(colTiles)],
+      [...spec.batch.map((_, d) => `batch${d}`), 'row_tile', 'col_tile']);
+    const batch = coords.slice(0, spec.batch.length);
+    body({
+      batch, M: dim(spec.m), N: dim(spec.n), K: dim(spec.k),
+      aBase: kb.let('a_base', stridedBase(kb, spec.a, batch, uniforms)),
+      bBase: kb.let('b_base', stridedBase(kb, spec.b, batch, uniforms)),
+      cBase: kb.let('c_base', mul(flatIndex(batch, batchExtents), dim(mulDim(spec.m, spec.n)))),
+      m0: kb.let('m0', mul(coords[spec.batch.length]!, i32(bm))),
+      n0: kb.let('n0', mul(coords[spec.batch.length + 1]!, i32(bn))),
+    });
+  });
+}
+
+/** Where and how a K step stages its operands (stageOperandTiles). */
+export interface OperandStaging {
+  readonly A: BufferParam;
+  readonly B: BufferParam;
+  readonly aTile: string;
+  readonly bTile: string;
+  /** The tile: bm × bk of A, bk × bn of B. */
+  readonly bm: number;
+  readonly bn: number;
+  readonly bk: number;
+  readonly threads: number;
+  readonly tid: Expr;
+  readonly aLanes: 1 | 4;
+  readonly bLanes: 1 | 4;
+}
+
+/** Stages A[m0 .. m0+bm, k0 .. k0+bk] and B[k0 .. k0+bk, n0 .. n0+bn] into their tiles, zero past the edges. */
+export function stageOperandTiles(kb: KernelBuilder, spec: MatmulSpec, uniforms: UniformDims, t: MatmulTileContext, k0: Expr, s: OperandStaging): void {
+  const dim = (d: Dim): Expr => dimExpr(d, kb, uniforms);
+  const { M, N, K, m0, n0, aBase, bBase } = t;
+  stageTile(kb, s.A, s.aTile, s.bm, s.bk, s.threads, s.tid, s.aLanes, (r, c) => ({
+    inside: and(lt(add(m0, r), M), lt(add(k0, c), K)),
+    index: add(aBase, add(mul(add(m0, r), dim(strideDimFromEnd(spec.a, 2))), mul(add(k0, c), dim(strideDimFromEnd(spec.a, 1))))),
+  }));
+  stageTile(kb, s.B, s.bTile, s.bk, s.bn, s.threads, s.tid, s.bLanes, (r, c) => ({
+    inside: and(lt(add(k0, r), K), lt(add(n0, c), N)),
+    index: add(bBase, add(mul(add(k0, r), dim(strideDimFromEnd(spec.b, 2))), mul(add(n0, c), dim(strideDimFromEnd(spec.b, 1))))),
+  }));
+}
+
+/** The finished kernel with its buffer bindings (the epilogue's extra inputs where it reads them). */
+export function finishMatmulKernel(
+  kb: KernelBuilder, spec: MatmulSpec, uniforms: UniformDims, grid: Dim[], { A, B, C }: { A: BufferParam; B: BufferParam; C: BufferParam },
+): LoweredKernel {
   const kernel = kb.finish();
   const buffers: Record<string, string> = { [A.name]: spec.a.value, [B.name]: spec.b.value, [C.name]: spec.out.value };
   for (const extra of spec.extraInputs) if (kernel.buffers.some((b) => b.name === extra.value)) buffers[extra.value] = extra.value;

@@ -20,6 +20,12 @@ function has(tool: string): boolean {
 
 export const HAS_NVCC = has('nvcc');
 export const HAS_GXX = has('g++') && has('make');
+export const HAS_CMAKE = has('cmake');
+// .ci/run installs g++, make and cmake: under CI=true their absence is a failure, not a skip.
+// nvcc is not an apt package; its tests skip (saying so) only on a machine without it.
+if (process.env.CI === 'true' && !(HAS_GXX && HAS_CMAKE)) {
+  throw new Error('CI=true but g++, make or cmake is missing: .ci/run installs them (apt-get install g++ make cmake)');
+}
 /** Why tests needing `tool` must skip here, or undefined when it is installed: they skip only where it is absent. */
 export function skipReason(tool: 'nvcc' | 'g++'): string | undefined {
   const present = tool === 'nvcc' ? HAS_NVCC : HAS_GXX;

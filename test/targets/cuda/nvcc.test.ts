@@ -12,14 +12,13 @@ import type { Kernel } from '../../../compiler/kernel/ir.js';
 import { writeCudaPackage } from '../../../compiler/package/write-cuda-package.js';
 import { printCudaModule } from '../../../targets/cuda/module.js';
 import { formatResources, parsePtxasReport } from '../../../targets/cuda/ptxas-report.js';
-import { removeTempDirs, run, skipReason, tempDir } from './harness.js';
+import { HAS_CMAKE, removeTempDirs, run, skipReason, tempDir } from './harness.js';
 
 let reportDir = '';
 afterAll(() => removeTempDirs([reportDir]));
 import { caseWeights, exampleCases, onnxCases, opCases } from './model-cases.js';
 
 const skip = skipReason('nvcc');
-const HAS_CMAKE = (() => { try { run('cmake', ['--version']); return true; } catch { return false; } })();
 
 describe.skipIf(skip !== undefined)(`nvcc compiles the generated CUDA${skip ? ` (skipped: ${skip})` : ''}`, () => {
   it('every kernel of the op cases, examples and ONNX fixtures, for sm_80 and sm_90, without spills', () => {
