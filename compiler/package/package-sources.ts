@@ -107,7 +107,11 @@ export function shapeText(t: ManifestTensor): string {
   return commentText(`${t.dtype}[${t.shape.map(dim).join(', ')}]`);
 }
 
-export function printIndexDts(manifest: Manifest): string {
+/**
+ * The header line naming the symbolic dims, and the typed Inputs, Outputs and OutputTensor
+ * declarations every package's index.d.ts starts with (wasm and webgpu alike).
+ */
+export function ioDeclarations(manifest: Manifest): { dimsLine: string; types: string } {
   const input = (t: ManifestTensor) => {
     const array = inputArrayType(t.dtype);
     return `  /** ${shapeText(t)} */\n  readonly ${JSON.stringify(t.name)}: ${array} | { readonly data: ${array}; readonly shape: readonly number[] };`;
@@ -115,10 +119,9 @@ export function printIndexDts(manifest: Manifest): string {
   const output = (t: ManifestTensor) =>
     `  /** ${shapeText(t)} */\n  readonly ${JSON.stringify(t.name)}: OutputTensor<${ARRAY_TYPE[t.dtype]}, ${JSON.stringify(t.dtype)}>;`;
   const dims = manifest.dims.map((d) => `${d.name}${d.default === undefined ? '' : `=${d.default}`}`).join(', ') || 'none';
-  return `// ${commentText(manifest.model)}, compiled by sluice for WebAssembly. Generated file.
-// Symbolic dims: ${commentText(dims)}.
-
-export interface OutputTensor<A, D extends string> {
+  return {
+    dimsLine: `// Symbolic dims: ${commentText(dims)}.`,
+    types: `export interface OutputTensor<A, D extends string> {
   readonly data: A;
   readonly shape: readonly number[];
   readonly dtype: D;
@@ -131,7 +134,16 @@ ${manifest.inputs.map(input).join('\n')}
 export interface Outputs {
 ${manifest.outputs.map(output).join('\n')}
 }
+`,
+  };
+}
 
+export function printIndexDts(manifest: Manifest): string {
+  const { dimsLine, types } = ioDeclarations(manifest);
+  return `// ${commentText(manifest.model)}, compiled by sluice for WebAssembly. Generated file.
+${dimsLine}
+
+${types}
 export interface LoadOptions {
   /** Worker threads (default: the available cores, at most 8); 1 runs on the calling thread alone. */
   readonly threads?: number;

@@ -4,8 +4,8 @@
 // the `gpu` the caller passes in Node (`create([])` of the `webgpu` package: the package does
 // not depend on it).
 
-import type { Manifest, ManifestTensor } from '../../runtime/manifest.js';
-import { ARRAY_TYPE, commentText, inputArrayType, shapeText } from './package-sources.js';
+import type { Manifest } from '../../runtime/manifest.js';
+import { commentText, ioDeclarations } from './package-sources.js';
 
 /** Kernel name → its WGSL file name inside the module folder (names made safe, kept distinct). */
 export function shaderFileNames(manifest: Manifest): Record<string, string> {
@@ -90,32 +90,13 @@ export const outputNames = ${JSON.stringify(manifest.outputs.map((o) => o.name))
 }
 
 export function printWebGpuIndexDts(manifest: Manifest): string {
-  const input = (t: ManifestTensor) => {
-    const array = inputArrayType(t.dtype);
-    return `  /** ${shapeText(t)} */\n  readonly ${JSON.stringify(t.name)}: ${array} | { readonly data: ${array}; readonly shape: readonly number[] };`;
-  };
-  const output = (t: ManifestTensor) =>
-    `  /** ${shapeText(t)} */\n  readonly ${JSON.stringify(t.name)}: OutputTensor<${ARRAY_TYPE[t.dtype]}, ${JSON.stringify(t.dtype)}>;`;
-  const dims = manifest.dims.map((d) => `${d.name}${d.default === undefined ? '' : `=${d.default}`}`).join(', ') || 'none';
+  const { dimsLine, types } = ioDeclarations(manifest);
   return `// ${commentText(manifest.model)}, compiled by sluice for WebGPU. Generated file.
-// Symbolic dims: ${commentText(dims)}.
+${dimsLine}
 // GPU objects are typed loosely so the package needs no @webgpu/types; with them installed,
 // GPU and GPUDevice fit GpuLike and GpuDeviceLike.
 
-export interface OutputTensor<A, D extends string> {
-  readonly data: A;
-  readonly shape: readonly number[];
-  readonly dtype: D;
-}
-
-export interface Inputs {
-${manifest.inputs.map(input).join('\n')}
-}
-
-export interface Outputs {
-${manifest.outputs.map(output).join('\n')}
-}
-
+${types}
 /** navigator.gpu, or in Node \`create([])\` from the \`webgpu\` package. */
 export interface GpuLike {
   requestAdapter(options?: any): Promise<any>;
