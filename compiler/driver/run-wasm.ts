@@ -27,24 +27,39 @@ export async function runOnWasm(
   const compiled = compileWasm(graph, { dims: Object.fromEntries(dims), weights, randomWeights: false });
   const model = await loadModel({ manifest: compiled.manifest, wasm: compiled.wasm, weights: compiled.weights, ...(threads ? { threads } : {}) });
   try {
-    const given = Object.fromEntries([...inputs].map(([name, t]) => [name, { data: t.data, shape: [...t.shape] }]));
-    let out: Awaited<ReturnType<typeof model.run>>;
-    try {
-      out = await model.run(given);
-    } catch (e) {
-      // Bad data a kernel flagged: the interpreter's diagnostic, at the node's span.
-      if (e instanceof DataError) throw new DiagnosticError([dataDiagnostic(compiled.program, e, dims)]);
-      throw e;
-    }
-    const outputs = new Map<string, Tensor>();
-    for (const o of graph.outputs) {
-      const t = out[o.name]!;
-      outputs.set(o.name, tensor(t.dtype, t.shape, t.data));
-    }
+    const outputs = await runLoadedOnce(model, graph, inputs, compiled.program, dims);
     return { outputs, kernels: compiled.program.kernels.length, threads: model.threads };
   } finally {
     model.dispose();
   }
+}
+
+/** What runLoadedOnce needs of a loaded model: both runtimes' Model fits. */
+interface RunnableModel {
+  run(inputs: Record<string, { data: Tensor['data']; shape: number[] }>): Promise<Record<string, { dtype: Tensor['dtype']; shape: readonly number[]; data: Tensor['data'] }>>;
+}
+
+/**
+ * One run of a model loaded for this call (wasm or webgpu runtime): the graph's outputs as
+ * tensors; bad data a kernel flagged becomes the interpreter's diagnostic at the node's span.
+ */
+export async function runLoadedOnce(
+  model: RunnableModel, graph: Graph, inputs: ReadonlyMap<string, Tensor>, program: Program, dims: ReadonlyMap<string, number>,
+): Promise<Map<string, Tensor>> {
+  const given = Object.fromEntries([...inputs].map(([name, t]) => [name, { data: t.data, shape: [...t.shape] }]));
+  let out: Awaited<ReturnType<RunnableModel['run']>>;
+  try {
+    out = await model.run(given);
+  } catch (e) {
+    if (e instanceof DataError) throw new DiagnosticError([dataDiagnostic(program, e, dims)]);
+    throw e;
+  }
+  const outputs = new Map<string, Tensor>();
+  for (const o of graph.outputs) {
+    const t = out[o.name]!;
+    outputs.set(o.name, tensor(t.dtype, t.shape, t.data));
+  }
+  return outputs;
 }
 
 /** The diagnostic the interpreter gives for the bad data a kernel flagged. */
