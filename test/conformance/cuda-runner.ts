@@ -47,7 +47,10 @@ export interface CudaBatchTimings {
 /** Why the cuda column cannot run here, or undefined when it can (it needs g++). */
 export function cudaColumnSkipReason(): string | undefined {
   const r = spawnSync('g++', ['--version'], { stdio: 'ignore' });
-  return r.status === 0 ? undefined : 'g++ is not installed on this machine (the emulated CUDA build needs it)';
+  if (r.status === 0) return undefined;
+  // .ci/run installs g++: under CI=true its absence fails the run instead of emptying the column.
+  if (process.env.CI === 'true') throw new Error('CI=true but g++ is missing: .ci/run installs it (apt-get install g++)');
+  return 'g++ is not installed on this machine (the emulated CUDA build needs it)';
 }
 
 interface Prepared {
